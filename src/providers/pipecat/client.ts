@@ -1,0 +1,101 @@
+import type { Dispatcher } from 'undici';
+import type { z } from 'zod';
+import { callProvider, ProviderError } from '../http';
+import {
+  AgentDetailsSchema,
+  AgentListSchema,
+  DeleteAgentSchema,
+  type AgentDetails,
+  type AgentList,
+  type CreateAgentRequest,
+  type UpdateAgentRequest,
+} from './schemas';
+
+export interface PipecatClientOptions {
+  /** Private API base, e.g. `https://api.pipecat.daily.co/v1`. */
+  apiUrl: string;
+  /** Public API base, e.g. `https://api.pipecat.daily.co/v1/public`. */
+  publicApiUrl: string;
+  privateApiKey?: string;
+  publicApiKey?: string;
+  timeoutMs: number;
+  dispatcher?: Dispatcher;
+}
+
+/** Drops undefined/null so the API sees only what the caller set (as the official JS client does). */
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== null)) as T;
+}
+
+export class PipecatClient {
+  constructor(private readonly options: PipecatClientOptions) {}
+
+  private privateKey(operation: string): string {
+    if (!this.options.privateApiKey) {
+      throw new ProviderError('pipecat', 'permanent', `Pipecat Cloud ${operation}: PIPECAT_PRIVATE_API_KEY is not set`, {
+        code: 'PCC-1002',
+        operation,
+      });
+    }
+    return this.options.privateApiKey;
+  }
+
+  private async privateCall<T>(
+    operation: string,
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    schema: z.ZodType<T>,
+    body?: unknown,
+    acceptStatuses?: number[],
+  ) {
+    return callProvider({
+      provider: 'pipecat',
+      operation,
+      method,
+      url: `${this.options.apiUrl}${path}`,
+      headers: { authorization: `Bearer ${this.privateKey(operation)}` },
+      body,
+      timeoutMs: this.options.timeoutMs,
+      schema,
+      acceptStatuses,
+      dispatcher: this.options.dispatcher,
+    });
+  }
+
+  /** The agent, or null when it does not exist. */
+  async getAgent(agentName: string): Promise<AgentDetails | null> {
+    const res = await this.privateCall('getAgent', 'GET', `/agents/${encodeURIComponent(agentName)}`, AgentDetailsSchema, undefined, [404]);
+    return res.status === 404 ? null : res.data;
+  }
+
+  async createAgent(request: CreateAgentRequest): Promise<AgentDetails> {
+    const res = await this.privateCall('createAgent', 'POST', '/agents', AgentDetailsSchema, compact(request));
+    return res.data!;
+  }
+
+  async updateAgent(agentName: string, request: UpdateAgentRequest): Promise<AgentDetails> {
+    const res = await this.privateCall(
+      'updateAgent',
+      'POST',
+      `/agents/${encodeURIComponent(agentName)}`,
+      AgentDetailsSchema,
+      compact(request),
+    );
+    return res.data!;
+  }
+
+  async listAgents(options: { region?: string; includeActiveDeployment?: boolean } = {}): Promise<AgentList> {
+    const query = new URLSearchParams();
+    if (options.region) query.set('region', options.region);
+    if (options.includeActiveDeployment) query.set('includeActiveDeployment', 'true');
+    const suffix = query.size > 0 ? `?${query}` : '';
+    const res = await this.privateCall('listAgents', 'GET', `/agents${suffix}`, AgentListSchema);
+    return res.data!;
+  }
+
+  /** True when deleted now, false when it was already gone. */
+  async deleteAgent(agentName: string): Promise<boolean> {
+    const res = await this.privateCall('deleteAgent', 'DELETE', `/agents/${encodeURIComponent(agentName)}`, DeleteAgentSchema, undefined, [404]);
+    return res.status !== 404;
+  }
+}

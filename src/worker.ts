@@ -1,0 +1,140 @@
+import path from 'node:path';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from './activities';
+import { loadConfig, type AppConfig } from './config';
+import { createLogger, type Logger } from './logging';
+import { PipecatClient } from './providers/pipecat/client';
+import { startPipecatSimulator, type PipecatSimulator } from './simulators/pipecat';
+import { resolveTemporalTarget } from './temporal/connection';
+import { resolveTemporalCli, startDevServer, type DevServer } from './temporal/dev-server';
+
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities: ReturnType<typeof createActivities>;
+  /** A pre-built bundle (tests, production); without it the workflows are bundled at start-up. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  shutdownGraceMs?: number;
+}
+
+export const WORKFLOWS_PATH = path.resolve(__dirname, 'workflows');
+
+export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: options.activities,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    shutdownGraceTime: options.shutdownGraceMs ?? 30_000,
+  });
+}
+
+/** Provider clients from configuration; the only place API keys are handed to code. */
+export function createProviderDeps(config: AppConfig): ActivityDeps {
+  return {
+    pipecat: new PipecatClient({
+      apiUrl: config.pipecat.apiUrl,
+      publicApiUrl: config.pipecat.publicApiUrl,
+      privateApiKey: config.pipecat.privateApiKey,
+      publicApiKey: config.pipecat.publicApiKey,
+      timeoutMs: config.httpTimeoutMs,
+    }),
+  };
+}
+
+export interface RunningWorker {
+  config: AppConfig;
+  worker: Worker;
+  /** Resolves when the worker has shut down (after SIGINT/SIGTERM or `shutdown()`). */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * The main job: connect (or start the embedded dev server), start the simulators in sandbox mode,
+ * and run the worker until a shutdown signal. Cleans up everything it started.
+ */
+export async function startWorkerProcess(
+  env: NodeJS.ProcessEnv = process.env,
+  logger: Logger = createLogger((env.VAO_LOG_LEVEL as never) ?? 'info'),
+): Promise<RunningWorker> {
+  let config = loadConfig(env);
+  Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
+
+  const cleanups: Array<() => Promise<void>> = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch((err) => logger.warn('cleanup failed', { error: String(err) }));
+    cleanups.length = 0;
+  };
+
+  try {
+    let devServer: DevServer | undefined;
+    if (!config.temporal.address) {
+      const cliPath = await resolveTemporalCli(config.temporal.cliPath);
+      const dbFile = path.resolve(config.temporal.dataDir, 'temporal.sqlite');
+      devServer = await startDevServer({
+        cliPath,
+        port: config.temporal.devServerPort,
+        uiPort: config.temporal.devUiPort === 0 ? null : config.temporal.devUiPort,
+        dbFile,
+        namespace: config.temporal.namespace,
+      });
+      cleanups.push(() => devServer!.stop());
+      logger.info(`Embedded Temporal dev server on ${devServer.address} (state in ${dbFile})`, {
+        address: devServer.address,
+        webUi: devServer.uiUrl ?? 'off (port busy or disabled)',
+      });
+    }
+
+    if (config.sandbox) {
+      const sim: PipecatSimulator = await startPipecatSimulator({ port: config.simulatorPort });
+      cleanups.push(() => sim.close());
+      config = {
+        ...config,
+        pipecat: {
+          apiUrl: sim.url,
+          publicApiUrl: sim.publicUrl,
+          privateApiKey: sim.privateApiKey,
+          publicApiKey: sim.publicApiKey,
+        },
+      };
+      logger.warn(
+        'SANDBOX MODE: no provider API keys are set, so the worker talks to the built-in Pipecat Cloud simulator, not the real platform',
+        { pipecatApi: sim.url, simulatorAdmin: sim.adminUrl },
+      );
+    }
+
+    const target = resolveTemporalTarget(devServer?.address ?? config.temporal.address, env);
+    const connection = await NativeConnection.connect(target.connectionOptions);
+    cleanups.push(() => connection.close());
+
+    const worker = await createWorker({
+      connection,
+      namespace: target.namespace,
+      taskQueue: config.temporal.taskQueue,
+      activities: createActivities(createProviderDeps(config)),
+      shutdownGraceMs: config.shutdownGraceMs,
+    });
+    logger.info(`Worker polling task queue "${config.temporal.taskQueue}"`, {
+      namespace: target.namespace,
+      temporal: String(target.connectionOptions.address ?? ''),
+      sandbox: config.sandbox,
+    });
+
+    const done = worker.run().finally(cleanup);
+    return {
+      config,
+      worker,
+      done,
+      async shutdown() {
+        worker.shutdown();
+        await done;
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}

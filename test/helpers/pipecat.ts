@@ -1,0 +1,37 @@
+import { PipecatClient } from '../../src/providers/pipecat/client';
+import { startPipecatSimulator, type PipecatSimulator, type PipecatSimulatorOptions } from '../../src/simulators/pipecat';
+import type { ActivityDeps } from '../../src/activities';
+
+/** Fast deploy timings so a rollout takes well under a second. */
+export const FAST_TIMING = { reconcileDelayMs: 100, creatingMs: 150, validatingMs: 200, drainingMs: 200, jitterMs: 0 };
+
+export async function startSim(options: PipecatSimulatorOptions = {}): Promise<PipecatSimulator> {
+  return startPipecatSimulator({ seed: 7, ...options, timing: { ...FAST_TIMING, ...options.timing } });
+}
+
+export function pipecatClientFor(sim: PipecatSimulator, overrides: { privateApiKey?: string; timeoutMs?: number } = {}): PipecatClient {
+  return new PipecatClient({
+    apiUrl: sim.url,
+    publicApiUrl: sim.publicUrl,
+    privateApiKey: overrides.privateApiKey ?? sim.privateApiKey,
+    publicApiKey: sim.publicApiKey,
+    timeoutMs: overrides.timeoutMs ?? 2000,
+  });
+}
+
+export function depsFor(sim: PipecatSimulator, overrides: { privateApiKey?: string; timeoutMs?: number } = {}): ActivityDeps {
+  return { pipecat: pipecatClientFor(sim, overrides) };
+}
+
+/** Creates an agent straight through the API and waits until its first deployment is live. */
+export async function seedLiveAgent(sim: PipecatSimulator, agentName: string, image: string): Promise<void> {
+  const client = pipecatClientFor(sim);
+  await client.createAgent({ serviceName: agentName, image, secretSet: 'default-secrets', autoScaling: { minAgents: 0, maxAgents: 5 } });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const agent = await client.getAgent(agentName);
+    if (agent?.ready && agent.reconciledDeploymentId === agent.desiredDeploymentId) return;
+    if (Date.now() > deadline) throw new Error(`seed agent ${agentName} never became ready`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
