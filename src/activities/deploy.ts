@@ -1,6 +1,7 @@
 import { activityInfo, heartbeat, sleep, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AgentDeploySpec, DeployFailureInfo } from '../domain/deploy';
+import { ProviderError } from '../providers/http';
 import type { PipecatClient } from '../providers/pipecat/client';
 import {
   interpretDeployment,
@@ -27,7 +28,9 @@ export interface ApplyDeployInput {
   agentName: string;
   spec: AgentDeploySpec;
   forceRedeploy: boolean;
-  /** `desiredDeploymentId` seen by `describeAgent` before anything changed (null: no agent). */
+  /** Whether `describeAgent` found the agent. */
+  agentExists: boolean;
+  /** `desiredDeploymentId` seen by `describeAgent` before anything changed (null: none). */
   priorDeploymentId: string | null;
 }
 
@@ -113,16 +116,28 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
     async applyAgentDeploy(input: ApplyDeployInput): Promise<ApplyDeployResult> {
       return withFailureMapping(async () => {
         const { agentName, spec, forceRedeploy, priorDeploymentId } = input;
-        const existing = await pipecat.getAgent(agentName);
-        if (existing && activityInfo().attempt > 1) {
+        // The first attempt trusts `describeAgent`'s reading; only a retry pays for a fresh GET.
+        const firstAttempt = activityInfo().attempt === 1;
+        const existing = firstAttempt ? undefined : await pipecat.getAgent(agentName);
+        if (existing) {
           const desired = deploymentIdOf(existing);
           if (desired && desired !== priorDeploymentId && existing.deployment?.manifest?.spec?.image === spec.image) {
             log.info('Adopting deployment applied by an earlier attempt', { agentName, deploymentId: desired });
             return { deploymentId: desired, action: 'adopted', warning: null };
           }
         }
-        if (!existing) {
-          const created = await pipecat.createAgent({ serviceName: agentName, ...spec });
+        const exists = firstAttempt ? input.agentExists : existing !== null;
+        if (!exists) {
+          let created: AgentDetails;
+          try {
+            created = await pipecat.createAgent({ serviceName: agentName, ...spec });
+          } catch (err) {
+            // Someone created it between our read and our create: retry, and the retry re-reads and updates.
+            if (err instanceof ProviderError && err.status === 400 && /already exists/i.test(err.message)) {
+              throw ApplicationFailure.retryable(err.message, 'AgentCreatedConcurrently');
+            }
+            throw err;
+          }
           const deploymentId = deploymentIdOf(created);
           if (!deploymentId) throw ApplicationFailure.nonRetryable('Pipecat Cloud created the agent but returned no deployment id', 'InvalidResponse');
           return { deploymentId, action: 'created', warning: created.warning ?? null };
@@ -131,7 +146,7 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
         const updated = await pipecat.updateAgent(agentName, { ...updatable, ...(forceRedeploy ? { forceRedeploy: true } : {}) });
         const deploymentId = deploymentIdOf(updated);
         if (!deploymentId) throw ApplicationFailure.nonRetryable('Pipecat Cloud updated the agent but returned no deployment id', 'InvalidResponse');
-        const unchanged = Boolean(updated.warning) || deploymentId === deploymentIdOf(existing);
+        const unchanged = Boolean(updated.warning) || deploymentId === priorDeploymentId;
         return { deploymentId, action: unchanged ? 'unchanged' : 'updated', warning: updated.warning ?? null };
       });
     },

@@ -114,6 +114,7 @@ export async function deployAgent(rawInput: DeployAgentInput): Promise<DeployAge
       agentName: input.agentName,
       spec: specFromInput(input),
       forceRedeploy: input.forceRedeploy,
+      agentExists: before.exists,
       priorDeploymentId: before.desiredDeploymentId,
     });
     status.deploymentId = applied.deploymentId;
@@ -139,6 +140,7 @@ export async function deployAgent(rawInput: DeployAgentInput): Promise<DeployAge
         agentName: input.agentName,
         spec: rollbackSpec,
         forceRedeploy: true,
+        agentExists: true,
         priorDeploymentId: applied.deploymentId,
       });
       status.rollbackDeploymentId = rollback.deploymentId;
