@@ -5,7 +5,15 @@ import {
   AgentDetailsSchema,
   AgentListSchema,
   DeleteAgentSchema,
+  SessionListSchema,
+  SessionSchema,
+  StartSessionResponseSchema,
+  StopSessionSchema,
   type AgentDetails,
+  type Session,
+  type SessionList,
+  type StartSessionRequest,
+  type StartSessionResponse,
   type AgentList,
   type CreateAgentRequest,
   type UpdateAgentRequest,
@@ -97,5 +105,65 @@ export class PipecatClient {
   async deleteAgent(agentName: string): Promise<boolean> {
     const res = await this.privateCall('deleteAgent', 'DELETE', `/agents/${encodeURIComponent(agentName)}`, DeleteAgentSchema, undefined, [404]);
     return res.status !== 404;
+  }
+
+  /** `POST {public}/{agent}/start` with the public key. Not idempotent: see the session workflow. */
+  async startSession(agentName: string, request: StartSessionRequest): Promise<StartSessionResponse> {
+    const operation = 'startSession';
+    if (!this.options.publicApiKey) {
+      throw new ProviderError('pipecat', 'permanent', 'Pipecat Cloud startSession: PIPECAT_PUBLIC_API_KEY is not set', {
+        code: 'PCC-1002',
+        operation,
+      });
+    }
+    const res = await callProvider({
+      provider: 'pipecat',
+      operation,
+      method: 'POST',
+      url: `${this.options.publicApiUrl}/${encodeURIComponent(agentName)}/start`,
+      headers: { authorization: `Bearer ${this.options.publicApiKey}` },
+      body: compact(request),
+      timeoutMs: this.options.timeoutMs,
+      schema: StartSessionResponseSchema,
+      dispatcher: this.options.dispatcher,
+    });
+    return res.data!;
+  }
+
+  /** True when stopped now, false when it was already gone (404 counts as stopped). */
+  async stopSession(agentName: string, sessionId: string): Promise<boolean> {
+    const res = await this.privateCall(
+      'stopSession',
+      'DELETE',
+      `/agents/${encodeURIComponent(agentName)}/sessions/${encodeURIComponent(sessionId)}`,
+      StopSessionSchema,
+      undefined,
+      [404],
+    );
+    return res.status !== 404;
+  }
+
+  /** The session, or null when unknown. */
+  async getSession(agentName: string, sessionId: string): Promise<Session | null> {
+    const res = await this.privateCall(
+      'getSession',
+      'GET',
+      `/agents/${encodeURIComponent(agentName)}/sessions/${encodeURIComponent(sessionId)}`,
+      SessionSchema,
+      undefined,
+      [404],
+    );
+    return res.status === 404 ? null : res.data;
+  }
+
+  async listSessions(
+    agentName: string,
+    filters: { status?: 'active' | 'ended' | 'all'; limit?: number; offset?: number; deploymentId?: string; startTime?: number; endTime?: number } = {},
+  ): Promise<SessionList> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(filters)) if (value !== undefined) query.set(key, String(value));
+    const suffix = query.size > 0 ? `?${query}` : '';
+    const res = await this.privateCall('listSessions', 'GET', `/agents/${encodeURIComponent(agentName)}/sessions${suffix}`, SessionListSchema);
+    return res.data!;
   }
 }

@@ -127,3 +127,55 @@ export interface AgentSpec {
 
 export type CreateAgentRequest = Omit<AgentSpec, never> & { serviceName: string };
 export type UpdateAgentRequest = Omit<AgentSpec, 'region'> & { forceRedeploy?: boolean };
+
+// ── Sessions ──────────────────────────────────────────────────────────────────────────────────────
+
+export const TransportSchema = z.enum(['daily', 'webrtc', 'websocket']);
+
+export interface StartSessionRequest {
+  createDailyRoom?: boolean;
+  dailyRoomProperties?: Record<string, unknown>;
+  dailyMeetingTokenProperties?: Record<string, unknown>;
+  enableDefaultIceServers?: boolean;
+  transport?: z.infer<typeof TransportSchema>;
+  body?: Record<string, unknown>;
+}
+
+export const IceConfigSchema = z.looseObject({
+  iceServers: z.array(
+    z.looseObject({ urls: z.union([z.array(z.string()), z.string()]), username: z.string().nullish(), credential: z.string().nullish() }),
+  ),
+});
+
+export const StartSessionResponseSchema = z.looseObject({
+  sessionId: z.string().nullish(), // older deployments answered without it (pipecat-cloud#61)
+  dailyRoom: nullableString,
+  dailyToken: nullableString,
+  token: nullableString,
+  wsUrl: nullableString,
+  body: nullableString,
+  iceConfig: IceConfigSchema.nullish(),
+});
+export type StartSessionResponse = z.infer<typeof StartSessionResponseSchema>;
+
+export const SessionSchema = z.looseObject({
+  sessionId: z.string(),
+  serviceId: nullableString,
+  organizationId: nullableString,
+  deploymentId: nullableString,
+  endedAt: nullableString,
+  botStartSeconds: z.number().nullish(),
+  coldStart: z.boolean().nullish(),
+  completionStatus: nullableString,
+  createdAt: nullableString,
+  updatedAt: nullableString,
+});
+export type Session = z.infer<typeof SessionSchema>;
+
+export const SessionListSchema = z.looseObject({
+  total_count: z.number().nullish(), // snake_case, unlike the rest of the API
+  sessions: z.array(SessionSchema),
+});
+export type SessionList = z.infer<typeof SessionListSchema>;
+
+export const StopSessionSchema = z.looseObject({ status: nullableString, session_id: nullableString });
