@@ -9,7 +9,7 @@ let runtimeInstalled = false;
 function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger((process.env.TEST_LOG_LEVEL as never) ?? 'WARN') });
+  Runtime.install({ logger: new DefaultLogger((process.env.TEST_LOG_LEVEL as never) ?? 'ERROR') });
 }
 
 /**

@@ -17,8 +17,12 @@ export type DeploymentState =
 export function interpretDeployment(agent: AgentDetails, deploymentId: string): DeploymentState {
   const desired = agent.desiredDeploymentId ?? agent.activeDeploymentId ?? null;
   if (desired !== deploymentId) return { kind: 'superseded', desiredDeploymentId: desired };
-  if (agent.errors && agent.errors.length > 0) return { kind: 'failed', errors: agent.errors };
-  if (agent.reconciledDeploymentId !== desired) return { kind: 'waiting-for-operator' };
+  // Errors left over from a previous, failed deployment must not fail this one before the operator has
+  // even picked it up: count them once this deployment is reconciled (or when nothing else could own them).
+  const reconciled = agent.reconciledDeploymentId ?? null;
+  const errorsAreOurs = reconciled === null || reconciled === deploymentId || agent.currentRevision?.deploymentID === deploymentId;
+  if (agent.errors && agent.errors.length > 0 && errorsAreOurs) return { kind: 'failed', errors: agent.errors };
+  if (reconciled !== desired) return { kind: 'waiting-for-operator' };
 
   const ready = agent.ready || agent.activeDeploymentReady === true;
   const available = agent.available ?? ready;
