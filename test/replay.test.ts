@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { execFileSync } from 'node:child_process';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { startDeploy } from '../src/client/deploy';
+import { deployWorkflowId } from '../src/domain/deploy';
 import type { PipecatSimulator } from '../src/simulators/pipecat';
 import { depsFor, seedLiveAgent, startSim } from './helpers/pipecat';
 import { createTestEnv, uniqueTaskQueue, withWorker, workflowBundle } from './helpers/temporal';
@@ -28,6 +30,16 @@ after(async () => {
   await env?.teardown();
 });
 
+/** Workflows check their own id, so replay under the id the recorded run had (derived from its input). */
+function workflowIdOf(history: ReturnType<typeof historyFromJSON>): string {
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const type = started?.workflowType?.name;
+  const payload = started?.input?.payloads?.[0]?.data;
+  const input = payload ? (JSON.parse(Buffer.from(payload).toString('utf8')) as { agentName?: string }) : {};
+  if (type === 'deployAgent' && input.agentName) return deployWorkflowId(input.agentName);
+  throw new Error(`no workflow id rule for recorded ${type ?? 'unknown'} history`);
+}
+
 describe('workflow determinism (replay)', () => {
   test('a fresh deploy-with-rollback history replays on the current code', async () => {
     const agentName = `replay-${process.pid}`;
@@ -43,7 +55,13 @@ describe('workflow determinism (replay)', () => {
     assert.ok((history.events?.length ?? 0) > 10);
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
     if (process.env.RECORD_HISTORIES === '1') {
-      writeFileSync(path.join(FIXTURES, 'deploy-agent-rollback.json'), historyToJSON(history));
+      // The CLI's JSON is the format `temporal workflow show` and the Web UI export produce.
+      const json = execFileSync(
+        process.env.TEMPORAL_CLI_PATH!,
+        ['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json', '--address', process.env.TEMPORAL_TEST_ADDRESS!],
+        { encoding: 'utf8' },
+      );
+      writeFileSync(path.join(FIXTURES, 'deploy-agent-rollback.json'), json);
     }
   });
 
@@ -52,7 +70,7 @@ describe('workflow determinism (replay)', () => {
     assert.ok(files.length >= 1, 'at least one recorded history is committed');
     for (const file of files) {
       const history = historyFromJSON(JSON.parse(readFileSync(path.join(FIXTURES, file), 'utf8')));
-      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowIdOf(history));
     }
   });
 });
