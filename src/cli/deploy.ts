@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { DeployInProgressError, startDeploy, waitForRunningDeploy } from '../client/deploy';
-import { deployWorkflowId, type DeployAgentInput, type DeployAgentResult, type DeployStatus } from '../domain/deploy';
-import { InputError } from '../domain/validation';
+import { DeployAgentInputSchema, deployWorkflowId, type DeployAgentInput, type DeployAgentResult, type DeployStatus } from '../domain/deploy';
+import { InputError, parseInput } from '../domain/validation';
 import { deployStatusQuery } from '../workflows/messages';
 import { connectClient, EXIT, parseNumber, progressPrinter, taskQueue, UsageError } from './common';
 
@@ -103,6 +103,7 @@ export function registerDeployCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (agent: string, flags: DeployFlags) => {
       const input = inputFromFlags(agent, flags);
+      parseInput(DeployAgentInputSchema, input, 'deploy'); // bad input: exit 2 before connecting anywhere
       const { client, close } = await connectClient();
       try {
         let handle;

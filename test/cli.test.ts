@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { PipecatSimulator } from '../src/simulators/pipecat';
+import { depsFor, startSim } from './helpers/pipecat';
+import { createTestEnv, uniqueTaskQueue, withWorker } from './helpers/temporal';
+
+const VAO = path.join(__dirname, '..', 'bin', 'vao.js');
+
+let env: TestWorkflowEnvironment;
+let sim: PipecatSimulator;
+before(async () => {
+  env = await createTestEnv();
+  sim = await startSim();
+});
+after(async () => {
+  await sim?.close();
+  await env?.teardown();
+});
+
+function vao(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [VAO, ...args], {
+      env: { ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS ?? '127.0.0.1:1', ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe('vao CLI', () => {
+  test('a missing required flag exits 2 with one line', async () => {
+    const r = await vao(['deploy', 'bot']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--image/);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  });
+
+  test('a non-numeric number exits 2 naming the flag', async () => {
+    const r = await vao(['deploy', 'bot', '--image', 'a:1', '--max-agents', 'many']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--max-agents must be a whole number/);
+  });
+
+  test('invalid deploy input exits 2 naming each field, before touching Temporal', async () => {
+    const r = await vao(['deploy', 'Bad_Name', '--image', 'notag', '--max-session-duration', '10'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /agentName/);
+    assert.match(r.stderr, /image/);
+    assert.match(r.stderr, /maxSessionDuration/);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  });
+
+  test('an unknown command exits 2', async () => {
+    const r = await vao(['deploi']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown command/);
+  });
+
+  test('deploy waits for the workflow and prints the result; a failed deploy exits 1 with the platform reason', async () => {
+    const taskQueue = uniqueTaskQueue('cli');
+    await withWorker(env, depsFor(sim), taskQueue, async () => {
+      const ok = await vao(['deploy', `cli-ok-${process.pid}`, '--image', 'acme/bot:1.0', '--poll-interval', '0.2'], { TEMPORAL_TASK_QUEUE: taskQueue });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /status: +ready/);
+      assert.match(ok.stdout, /action: +created/);
+
+      const json = await vao(['deploy', `cli-ok-${process.pid}`, '--image', 'acme/bot:1.1', '--poll-interval', '0.2', '--json'], {
+        TEMPORAL_TASK_QUEUE: taskQueue,
+      });
+      assert.equal(json.code, 0, json.stderr);
+      const result = JSON.parse(json.stdout) as { status: string; previousImage: string };
+      assert.equal(result.status, 'ready');
+      assert.equal(result.previousImage, 'acme/bot:1.0');
+
+      const bad = await vao(['deploy', `cli-bad-${process.pid}`, '--image', 'acme/does-not-exist:1', '--poll-interval', '0.2'], {
+        TEMPORAL_TASK_QUEUE: taskQueue,
+      });
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /PCC_IMAGE_NOT_FOUND/);
+    });
+  });
+});
