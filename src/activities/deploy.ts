@@ -61,6 +61,8 @@ export interface WaitForDeploymentResult {
   polls: number;
   /** When the GET that saw the outcome was answered (epoch ms). */
   observedAtMs: number;
+  /** When that GET was due on the cadence: the next call continues from here, so the cadence never drifts. */
+  lastPollDueAtMs: number;
 }
 
 function deploymentIdOf(agent: AgentDetails): string | null {
@@ -164,6 +166,7 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
         let polls = previous?.polls ?? 0;
         let last = input.lastSnapshot ?? undefined;
         let nextPollAt = activityInfo().attempt > 1 ? Date.now() : input.firstPollAtMs;
+        let lastPollDueAtMs = input.firstPollAtMs - input.pollIntervalMs;
 
         for (;;) {
           const now = Date.now();
@@ -175,10 +178,12 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
               failure: { code: 'Timeout', message: `not live before the ready timeout (last phase: ${last?.phase ?? 'unknown'})` },
               polls,
               observedAtMs: Date.now(),
+              lastPollDueAtMs,
             };
           }
           if (nextPollAt > now) await sleep(nextPollAt - now);
 
+          lastPollDueAtMs = nextPollAt;
           nextPollAt = Math.max(nextPollAt + input.pollIntervalMs, Date.now() + 1);
           polls += 1;
           heartbeat({ polls });
@@ -191,7 +196,7 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
           const state = interpretDeployment(agent, input.deploymentId);
           switch (state.kind) {
             case 'ready':
-              return { outcome: 'ready', snapshot, failure: null, polls, observedAtMs };
+              return { outcome: 'ready', snapshot, failure: null, polls, observedAtMs, lastPollDueAtMs };
             case 'failed': {
               const first = state.errors[0];
               return {
@@ -203,6 +208,7 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
                 },
                 polls,
                 observedAtMs,
+                lastPollDueAtMs,
               };
             }
             case 'superseded':
@@ -215,6 +221,7 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
                 },
                 polls,
                 observedAtMs,
+                lastPollDueAtMs,
               };
             case 'crash-loop':
               if (input.crashLoopRestartLimit > 0 && state.restartCount >= input.crashLoopRestartLimit) {
@@ -227,6 +234,7 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
                   },
                   polls,
                   observedAtMs,
+                  lastPollDueAtMs,
                 };
               }
               break;
@@ -234,7 +242,7 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
               break;
           }
           if (input.returnOnChange && !sameSnapshot(last, snapshot)) {
-            return { outcome: 'changed', snapshot, failure: null, polls, observedAtMs };
+            return { outcome: 'changed', snapshot, failure: null, polls, observedAtMs, lastPollDueAtMs };
           }
           last = snapshot;
         }

@@ -86,7 +86,7 @@ export async function deployAgent(rawInput: DeployAgentInput): Promise<DeployAge
       status.polls += result.polls;
       if (result.snapshot) status.lastRevision = result.snapshot;
       if (result.outcome !== 'changed') return result;
-      firstPollAtMs = result.observedAtMs + pollIntervalMs;
+      firstPollAtMs = result.lastPollDueAtMs + pollIntervalMs;
     }
   }
 

@@ -173,6 +173,8 @@ export interface SecretSetRecord {
 
 export interface AgentStoreOptions {
   timing: DeployTiming;
+  /** Per-image overrides, e.g. a large image that pulls slowly; first matching glob wins. */
+  timingFor?: (image: string) => Partial<DeployTiming> | undefined;
   random: () => number;
   behaviourFor: (image: string) => ImageBehaviour;
   organizationId: string;
@@ -202,7 +204,7 @@ export class AgentStore {
   }
 
   private newDeployment(spec: VersionSpec, now: number): DeploymentRecord {
-    const t = this.options.timing;
+    const t = { ...this.options.timing, ...this.options.timingFor?.(spec.image) };
     const jitter = t.jitterMs > 0 ? this.options.random() * t.jitterMs : 0;
     const behaviour = this.options.behaviourFor(spec.image);
     const reconciledAt = now + t.reconcileDelayMs;

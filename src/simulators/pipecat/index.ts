@@ -30,6 +30,8 @@ export interface PipecatSimulatorOptions {
   secretSets?: string[];
   imagePullSecretSets?: string[];
   imageBehaviours?: Record<string, ImageBehaviour>;
+  /** Deploy timing per image glob (first match wins), on top of `timing`. */
+  imageTimings?: Record<string, Partial<DeployTiming>>;
   faults?: Partial<FaultOptions>;
   seed?: number;
   logRequests?: boolean;
@@ -55,9 +57,13 @@ export interface PipecatSimulator {
   setFaults(faults: Partial<FaultOptions>): void;
   setTiming(timing: Partial<DeployTiming>): void;
   setImageBehaviour(imagePattern: string, behaviour: ImageBehaviour): void;
+  setImageTiming(imagePattern: string, timing: Partial<DeployTiming>): void;
   addSecretSet(name: string, kind?: 'secret' | 'imagePullSecret'): void;
   deploymentTimelines(agentName?: string): DeploymentTimeline[];
+  /** API requests per "METHOD /route-template" (faulted ones included). */
   requestCounts(): Record<string, number>;
+  /** API requests per "METHOD /actual/path", e.g. 'GET /agents/bot-1'. */
+  requestCountsByPath(): Record<string, number>;
   resetCounts(): void;
   reset(): void;
   close(): Promise<void>;
@@ -111,14 +117,21 @@ export async function startPipecatSimulator(options: PipecatSimulatorOptions = {
     for (const [pattern, behaviour] of imageBehaviours) if (globMatch(pattern, image)) return behaviour;
     return defaultBehaviour(image);
   };
+  const imageTimings = new Map<string, Partial<DeployTiming>>(Object.entries(options.imageTimings ?? {}));
+  const timingFor = (image: string): Partial<DeployTiming> | undefined => {
+    for (const [pattern, t] of imageTimings) if (globMatch(pattern, image)) return t;
+    return undefined;
+  };
   const timing: DeployTiming = { ...DEFAULT_TIMING, ...options.timing };
-  let store = new AgentStore({ timing, random, behaviourFor, organizationId: 'sim-org' });
+  const newStore = () => new AgentStore({ timing, timingFor, random, behaviourFor, organizationId: 'sim-org' });
+  let store = newStore();
   const seedSecrets = () => {
     for (const name of options.secretSets ?? ['default-secrets']) store.secretSets.set(name, { name, kind: 'secret', region: 'us-west' });
     for (const name of options.imagePullSecretSets ?? []) store.secretSets.set(name, { name, kind: 'imagePullSecret', region: 'us-west' });
   };
   seedSecrets();
   let counts: Record<string, number> = {};
+  let pathCounts: Record<string, number> = {};
 
   const privateAuth = (ctx: RouteContext) => {
     if (ctx.req.headers.authorization !== `Bearer ${privateApiKey}`) throw new HttpError(401, UNAUTHORIZED);
@@ -218,6 +231,8 @@ export async function startPipecatSimulator(options: PipecatSimulatorOptions = {
     let decision: ReturnType<FaultInjector['decide']> = 'none';
     if (!admin) {
       counts[routeKey] = (counts[routeKey] ?? 0) + 1;
+      const pathKey = `${method} ${pathname}`;
+      pathCounts[pathKey] = (pathCounts[pathKey] ?? 0) + 1;
       const latency = faults.latency();
       if (latency > 0) await new Promise((r) => setTimeout(r, latency));
       decision = faults.decide(routeKey, method !== 'GET' && method !== 'HEAD');
@@ -284,6 +299,7 @@ export async function startPipecatSimulator(options: PipecatSimulatorOptions = {
     setFaults: (f) => faults.set(f),
     setTiming: (t) => store.setTiming(t),
     setImageBehaviour: (pattern, behaviour) => void imageBehaviours.set(pattern, behaviour),
+    setImageTiming: (pattern, t) => void imageTimings.set(pattern, t),
     addSecretSet: (name, kind = 'secret') => void store.secretSets.set(name, { name, kind, region: 'us-west' }),
     deploymentTimelines(agentName) {
       return [...store.agents.values()]
@@ -302,11 +318,15 @@ export async function startPipecatSimulator(options: PipecatSimulatorOptions = {
         );
     },
     requestCounts: () => ({ ...counts }),
-    resetCounts: () => void (counts = {}),
-    reset() {
-      store = new AgentStore({ timing, random, behaviourFor, organizationId: 'sim-org' });
-      seedSecrets();
+    requestCountsByPath: () => ({ ...pathCounts }),
+    resetCounts() {
       counts = {};
+      pathCounts = {};
+    },
+    reset() {
+      store = newStore();
+      seedSecrets();
+      sim.resetCounts();
       faults.set({ latencyMs: 0, errorRate: 0, resetRate: 0, dropResponseRate: 0, slowRate: 0, routes: undefined });
     },
     close: () => closeServer(server),

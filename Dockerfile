@@ -1,0 +1,18 @@
+# The worker image. Sources run through tsx (a runtime dependency), so there is no separate build step
+# and stack traces point at the TypeScript files.
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json tsconfig.json ./
+COPY bin ./bin
+COPY src ./src
+USER node
+# node itself is PID 1's child via tini-like --init from compose; run node directly (not npm) so SIGTERM
+# reaches the worker, which drains in-flight activities before exiting.
+CMD ["node", "--import", "tsx", "src/main.ts"]
