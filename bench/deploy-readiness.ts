@@ -106,6 +106,13 @@ async function main(): Promise<void> {
     const ours: Sample[] = results.map((r) => ({ latenessMs: Date.parse(r.readyObservedAt!) - activeAtOf(r.agentName), gets: getsOf(r.agentName) }));
     const fixed: Sample[] = fixedSeen.map((f) => ({ latenessMs: f.at - activeAtOf(f.name), gets: getsOf(f.name) }));
 
+    if (process.env.BENCH_DEBUG) {
+      pairs.forEach((p, i) => {
+        const a = getsOf(p.wf);
+        const b = getsOf(p.fixed);
+        if (a !== b) process.stderr.write(`pair ${i}: workflow ${a} GETs (late ${ours[i]!.latenessMs} ms), fixed ${b} GETs (late ${fixed[i]!.latenessMs} ms)\n`);
+      });
+    }
     const secs = (ms: number) => (ms / 1000).toFixed(2);
     const row = (label: string, s: Sample[]) => {
       const l = s.map((x) => x.latenessMs);

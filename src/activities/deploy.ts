@@ -36,6 +36,8 @@ export interface ApplyDeployInput {
 
 export interface ApplyDeployResult {
   deploymentId: string;
+  /** When the platform answered (epoch ms): the readiness cadence starts here. */
+  appliedAtMs: number;
   action: 'created' | 'updated' | 'unchanged' | 'adopted';
   warning: string | null;
 }
@@ -45,7 +47,7 @@ export interface WaitForDeploymentInput {
   deploymentId: string;
   /** Epoch ms after which the wait ends with `timeout`. */
   deadlineMs: number;
-  /** Epoch ms of the first GET: keeps the cadence across activity calls. */
+  /** Epoch ms of the first GET (one interval after the previous answer): keeps the cadence across calls. */
   firstPollAtMs: number;
   pollIntervalMs: number;
   /** Return as soon as the revision differs from this, so the workflow's status query stays current. */
@@ -61,8 +63,6 @@ export interface WaitForDeploymentResult {
   polls: number;
   /** When the GET that saw the outcome was answered (epoch ms). */
   observedAtMs: number;
-  /** When that GET was due on the cadence: the next call continues from here, so the cadence never drifts. */
-  lastPollDueAtMs: number;
 }
 
 function deploymentIdOf(agent: AgentDetails): string | null {
@@ -125,7 +125,7 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
           const desired = deploymentIdOf(existing);
           if (desired && desired !== priorDeploymentId && existing.deployment?.manifest?.spec?.image === spec.image) {
             log.info('Adopting deployment applied by an earlier attempt', { agentName, deploymentId: desired });
-            return { deploymentId: desired, action: 'adopted', warning: null };
+            return { deploymentId: desired, appliedAtMs: Date.now(), action: 'adopted', warning: null };
           }
         }
         const exists = firstAttempt ? input.agentExists : existing !== null;
@@ -142,14 +142,14 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
           }
           const deploymentId = deploymentIdOf(created);
           if (!deploymentId) throw ApplicationFailure.nonRetryable('Pipecat Cloud created the agent but returned no deployment id', 'InvalidResponse');
-          return { deploymentId, action: 'created', warning: created.warning ?? null };
+          return { deploymentId, appliedAtMs: Date.now(), action: 'created', warning: created.warning ?? null };
         }
         const { region: _region, ...updatable } = spec;
         const updated = await pipecat.updateAgent(agentName, { ...updatable, ...(forceRedeploy ? { forceRedeploy: true } : {}) });
         const deploymentId = deploymentIdOf(updated);
         if (!deploymentId) throw ApplicationFailure.nonRetryable('Pipecat Cloud updated the agent but returned no deployment id', 'InvalidResponse');
         const unchanged = Boolean(updated.warning) || deploymentId === priorDeploymentId;
-        return { deploymentId, action: unchanged ? 'unchanged' : 'updated', warning: updated.warning ?? null };
+        return { deploymentId, appliedAtMs: Date.now(), action: unchanged ? 'unchanged' : 'updated', warning: updated.warning ?? null };
       });
     },
 
@@ -166,7 +166,6 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
         let polls = previous?.polls ?? 0;
         let last = input.lastSnapshot ?? undefined;
         let nextPollAt = activityInfo().attempt > 1 ? Date.now() : input.firstPollAtMs;
-        let lastPollDueAtMs = input.firstPollAtMs - input.pollIntervalMs;
 
         for (;;) {
           const now = Date.now();
@@ -178,17 +177,17 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
               failure: { code: 'Timeout', message: `not live before the ready timeout (last phase: ${last?.phase ?? 'unknown'})` },
               polls,
               observedAtMs: Date.now(),
-              lastPollDueAtMs,
             };
           }
           if (nextPollAt > now) await sleep(nextPollAt - now);
 
-          lastPollDueAtMs = nextPollAt;
-          nextPollAt = Math.max(nextPollAt + input.pollIntervalMs, Date.now() + 1);
           polls += 1;
           heartbeat({ polls });
           const agent = await pipecat.getAgent(input.agentName);
           const observedAtMs = Date.now();
+          // The interval runs from each answer, as the official CLI's sleep-then-GET loop does: a slow API
+          // stretches the cadence instead of stacking requests.
+          nextPollAt = observedAtMs + input.pollIntervalMs;
           if (!agent) {
             throw ApplicationFailure.nonRetryable(`agent ${input.agentName} no longer exists (deleted during the deploy)`, 'AgentDeleted');
           }
@@ -196,7 +195,7 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
           const state = interpretDeployment(agent, input.deploymentId);
           switch (state.kind) {
             case 'ready':
-              return { outcome: 'ready', snapshot, failure: null, polls, observedAtMs, lastPollDueAtMs };
+              return { outcome: 'ready', snapshot, failure: null, polls, observedAtMs };
             case 'failed': {
               const first = state.errors[0];
               return {
@@ -204,11 +203,10 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
                 snapshot,
                 failure: {
                   code: first?.code ?? 'PCC_UNKNOWN_ERROR',
-                  message: state.errors.map((e) => `${e.code}: ${e.message}`).join('; '),
+                  message: state.errors.length === 1 ? (first?.message ?? '') : state.errors.map((e) => `${e.code}: ${e.message}`).join('; '),
                 },
                 polls,
                 observedAtMs,
-                lastPollDueAtMs,
               };
             }
             case 'superseded':
@@ -221,7 +219,6 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
                 },
                 polls,
                 observedAtMs,
-                lastPollDueAtMs,
               };
             case 'crash-loop':
               if (input.crashLoopRestartLimit > 0 && state.restartCount >= input.crashLoopRestartLimit) {
@@ -234,7 +231,6 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
                   },
                   polls,
                   observedAtMs,
-                  lastPollDueAtMs,
                 };
               }
               break;
@@ -242,7 +238,7 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
               break;
           }
           if (input.returnOnChange && !sameSnapshot(last, snapshot)) {
-            return { outcome: 'changed', snapshot, failure: null, polls, observedAtMs, lastPollDueAtMs };
+            return { outcome: 'changed', snapshot, failure: null, polls, observedAtMs };
           }
           last = snapshot;
         }

@@ -30,7 +30,8 @@ interface DeployFlags {
 function describe(status: DeployStatus): string {
   const rev = status.lastRevision;
   const revision = rev ? ` · revision ${rev.phase ?? '?'}${rev.healthReason ? ` (${rev.healthReason})` : ''} ready=${rev.ready}` : '';
-  return `${status.agentName}: ${status.phase}${status.deploymentId ? ` · deployment ${status.deploymentId.slice(0, 8)}` : ''}${revision} · ${status.polls} polls`;
+  const deploymentId = status.phase.includes('rollback') || status.phase === 'rolling-back' ? status.rollbackDeploymentId : status.deploymentId;
+  return `${status.agentName}: ${status.phase}${deploymentId ? ` · deployment ${deploymentId.slice(0, 8)}` : ''}${revision} · ${status.polls} polls`;
 }
 
 export function inputFromFlags(agentName: string, flags: DeployFlags): DeployAgentInput {
@@ -134,7 +135,12 @@ export function registerDeployCommands(program: Command): void {
           const result = await handle.result();
           progress.done();
           printResult(result, flags.json);
-          if (result.status !== 'ready') process.exitCode = EXIT.failed;
+          if (result.status !== 'ready') {
+            process.stderr.write(
+              `vao: deploy of ${result.image} failed (${result.failure?.code ?? 'unknown'}: ${result.failure?.message ?? ''}); rolled back to ${result.previousImage}\n`,
+            );
+            process.exitCode = EXIT.failed;
+          }
         } catch (err) {
           progress.done();
           if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure) {

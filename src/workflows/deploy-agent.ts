@@ -69,9 +69,9 @@ export async function deployAgent(rawInput: DeployAgentInput): Promise<DeployAge
     scheduleToCloseTimeout: (input.readyTimeoutSec + 300) * 1000,
   });
 
-  async function waitUntilLive(agentName: string, deploymentId: string): Promise<WaitForDeploymentResult> {
-    const deadlineMs = Date.now() + input.readyTimeoutSec * 1000;
-    let firstPollAtMs = Date.now() + pollIntervalMs;
+  async function waitUntilLive(agentName: string, deploymentId: string, appliedAtMs: number): Promise<WaitForDeploymentResult> {
+    const deadlineMs = appliedAtMs + input.readyTimeoutSec * 1000;
+    let firstPollAtMs = appliedAtMs + pollIntervalMs;
     for (let changes = 0; ; changes++) {
       const result = await waitForDeployment({
         agentName,
@@ -86,7 +86,7 @@ export async function deployAgent(rawInput: DeployAgentInput): Promise<DeployAge
       status.polls += result.polls;
       if (result.snapshot) status.lastRevision = result.snapshot;
       if (result.outcome !== 'changed') return result;
-      firstPollAtMs = result.lastPollDueAtMs + pollIntervalMs;
+      firstPollAtMs = result.observedAtMs + pollIntervalMs;
     }
   }
 
@@ -120,7 +120,7 @@ export async function deployAgent(rawInput: DeployAgentInput): Promise<DeployAge
     status.deploymentId = applied.deploymentId;
 
     status.phase = 'waiting';
-    const outcome = await waitUntilLive(input.agentName, applied.deploymentId);
+    const outcome = await waitUntilLive(input.agentName, applied.deploymentId, applied.appliedAtMs);
     if (outcome.outcome === 'ready') {
       status.phase = 'done';
       return result({
@@ -145,7 +145,7 @@ export async function deployAgent(rawInput: DeployAgentInput): Promise<DeployAge
       });
       status.rollbackDeploymentId = rollback.deploymentId;
       status.phase = 'waiting-rollback';
-      const rolledBack = await waitUntilLive(input.agentName, rollback.deploymentId);
+      const rolledBack = await waitUntilLive(input.agentName, rollback.deploymentId, rollback.appliedAtMs);
       status.phase = 'done';
       if (rolledBack.outcome === 'ready') {
         return result({ status: 'rolled-back', action: applied.action, warning: applied.warning });
