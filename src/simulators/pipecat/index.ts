@@ -12,8 +12,10 @@ import {
   type DeployTiming,
   type ImageBehaviour,
 } from './agents';
+import { DEFAULT_SESSION_BEHAVIOUR, SessionStore, type ProxiedRequest, type SessionBehaviour, type SessionRecord } from './sessions';
 
 export type { DeployTiming, ImageBehaviour } from './agents';
+export type { ProxiedRequest, SessionBehaviour, SessionRecord } from './sessions';
 export type { FaultOptions } from '../faults';
 
 /**
@@ -33,6 +35,7 @@ export interface PipecatSimulatorOptions {
   /** Deploy timing per image glob (first match wins), on top of `timing`. */
   imageTimings?: Record<string, Partial<DeployTiming>>;
   faults?: Partial<FaultOptions>;
+  sessions?: Partial<SessionBehaviour>;
   seed?: number;
   logRequests?: boolean;
 }
@@ -65,6 +68,15 @@ export interface PipecatSimulator {
   /** API requests per "METHOD /actual/path", e.g. 'GET /agents/bot-1'. */
   requestCountsByPath(): Record<string, number>;
   resetCounts(): void;
+  setSessionBehaviour(behaviour: Partial<SessionBehaviour>): void;
+  /** Ends a live session as if the caller hung up. */
+  hangUp(sessionId: string): boolean;
+  /** Sessions the simulator has started (all agents, or one), settled to now. */
+  sessions(agentName?: string): SessionRecord[];
+  liveSessionCount(agentName: string): number;
+  /** What the bot received through the session proxy. */
+  proxiedRequests(sessionId?: string): ProxiedRequest[];
+  sessionStats(): { started: number; rejectedAtCapacity: number };
   reset(): void;
   close(): Promise<void>;
 }
@@ -125,6 +137,8 @@ export async function startPipecatSimulator(options: PipecatSimulatorOptions = {
   const timing: DeployTiming = { ...DEFAULT_TIMING, ...options.timing };
   const newStore = () => new AgentStore({ timing, timingFor, random, behaviourFor, organizationId: 'sim-org' });
   let store = newStore();
+  const sessionBehaviour: SessionBehaviour = { ...DEFAULT_SESSION_BEHAVIOUR, ...options.sessions };
+  let sessions = new SessionStore(store, sessionBehaviour, random);
   const seedSecrets = () => {
     for (const name of options.secretSets ?? ['default-secrets']) store.secretSets.set(name, { name, kind: 'secret', region: 'us-west' });
     for (const name of options.imagePullSecretSets ?? []) store.secretSets.set(name, { name, kind: 'imagePullSecret', region: 'us-west' });
@@ -136,6 +150,19 @@ export async function startPipecatSimulator(options: PipecatSimulatorOptions = {
   const privateAuth = (ctx: RouteContext) => {
     if (ctx.req.headers.authorization !== `Bearer ${privateApiKey}`) throw new HttpError(401, UNAUTHORIZED);
   };
+  const publicAuth = (ctx: RouteContext) => {
+    if (ctx.req.headers.authorization !== `Bearer ${publicApiKey}`) throw new HttpError(401, UNAUTHORIZED);
+  };
+  const details = (agent: Parameters<typeof agentDetails>[0]) =>
+    agentDetails(agent, Date.now(), { activeSessionCount: sessions.liveSessions(agent.name).length });
+  const proxyRoute = (method: string) =>
+    route(method, '/public/:name/sessions/:sessionId/*path', (ctx) => {
+      publicAuth(ctx);
+      // host, content-length and authorization are not forwarded to the bot (documented).
+      const { host: _h, 'content-length': _l, authorization: _a, ...headers } = ctx.req.headers as Record<string, string>;
+      const reply = sessions.proxy(ctx.params.name!, ctx.params.sessionId!, method, `/${ctx.params.path ?? ''}`, headers, ctx.json());
+      return { status: reply.status, body: reply.body };
+    });
   const detailsOf = (name: string) => {
     const agent = store.live(name);
     if (!agent) throw new HttpError(404, { error: 'Not found', code: 'NOT_FOUND' });
@@ -146,7 +173,7 @@ export async function startPipecatSimulator(options: PipecatSimulatorOptions = {
     route('POST', '/agents', (ctx) => {
       privateAuth(ctx);
       const agent = store.create(ctx.json());
-      return { status: 200, body: agentDetails(agent) };
+      return { status: 200, body: details(agent) };
     }),
     route('GET', '/agents', (ctx) => {
       privateAuth(ctx);
@@ -159,26 +186,59 @@ export async function startPipecatSimulator(options: PipecatSimulatorOptions = {
     }),
     route('GET', '/agents/:name', (ctx) => {
       privateAuth(ctx);
-      return { status: 200, body: agentDetails(detailsOf(ctx.params.name!)) };
+      return { status: 200, body: details(detailsOf(ctx.params.name!)) };
     }),
     route('POST', '/agents/:name', (ctx) => {
       privateAuth(ctx);
       const { agent, warning } = store.update(ctx.params.name!, ctx.json());
-      return { status: 200, body: { ...agentDetails(agent), ...(warning ? { warning } : {}) } };
+      return { status: 200, body: { ...details(agent), ...(warning ? { warning } : {}) } };
     }),
     route('DELETE', '/agents/:name', (ctx) => {
       privateAuth(ctx);
       store.delete(ctx.params.name!);
       return { status: 200, body: { status: 'OK' } };
     }),
+    route('POST', '/public/:name/start', async (ctx) => {
+      publicAuth(ctx);
+      const { response, answerAfterMs } = sessions.start(ctx.params.name!, ctx.json() ?? {});
+      if (answerAfterMs > 0) await new Promise((r) => setTimeout(r, answerAfterMs));
+      return { status: 200, body: response };
+    }),
+    ...['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map(proxyRoute),
+    route('GET', '/agents/:name/sessions', (ctx) => {
+      privateAuth(ctx);
+      return { status: 200, body: sessions.list(ctx.params.name!, ctx.query, 'sim-org') };
+    }),
+    route('GET', '/agents/:name/sessions/:sessionId', (ctx) => {
+      privateAuth(ctx);
+      return { status: 200, body: sessions.get(ctx.params.name!, ctx.params.sessionId!, 'sim-org') };
+    }),
+    route('DELETE', '/agents/:name/sessions/:sessionId', (ctx) => {
+      privateAuth(ctx);
+      return { status: 200, body: sessions.stop(ctx.params.name!, ctx.params.sessionId!) };
+    }),
   ];
+  const SessionBehaviourSchema = z
+    .object({
+      coldStartMs: z.number().min(0),
+      warmStartMs: z.number().min(0),
+      cooldownMs: z.number().min(0),
+      naturalDurationMs: z.object({ min: z.number().min(0), max: z.number().min(0) }).nullable(),
+      capacityErrorShape: z.enum(['rate-limit', 'at-capacity', 'alternate']),
+      capacityRetryAfterSec: z.number().min(0).nullable(),
+      proxyReply: z.object({ status: z.number().int().min(100).max(599), body: z.unknown() }),
+    })
+    .partial()
+    .strict();
 
   const adminRoutes: Route[] = [
     route('GET', '/health', () => ({ status: 200, body: { status: 'ok' } })),
     route('GET', '/state', () => ({
       status: 200,
       body: {
-        agents: [...store.agents.values()].filter((a) => a.deletedAt === null).map((a) => agentDetails(a)),
+        agents: [...store.agents.values()].filter((a) => a.deletedAt === null).map((a) => details(a)),
+        sessions: sim.sessions(),
+        sessionStats: sessions.stats,
         timelines: sim.deploymentTimelines(),
         requestCounts: counts,
         faults: faults.current,
@@ -207,6 +267,18 @@ export async function startPipecatSimulator(options: PipecatSimulatorOptions = {
       store.secretSets.set(name, { name, kind, region: 'us-west' });
       return { status: 200, body: { name, kind } };
     }),
+    route('POST', '/session-behaviour', (ctx) => {
+      Object.assign(sessionBehaviour, adminParse(SessionBehaviourSchema, ctx.json()));
+      return { status: 200, body: sessionBehaviour };
+    }),
+    route('POST', '/sessions/:sessionId/hang-up', (ctx) => {
+      const ended = sessions.hangUp(ctx.params.sessionId!);
+      return ended ? { status: 200, body: { status: 'ended' } } : { status: 404, body: { error: 'no live session with that id', code: 'NOT_FOUND' } };
+    }),
+    route('GET', '/proxied', (ctx) => ({
+      status: 200,
+      body: { requests: sessions.proxied.filter((r) => !ctx.query.get('sessionId') || r.sessionId === ctx.query.get('sessionId')) },
+    })),
     route('POST', '/reset', () => {
       sim.reset();
       return { status: 200, body: { status: 'ok' } };
@@ -246,7 +318,7 @@ export async function startPipecatSimulator(options: PipecatSimulatorOptions = {
       if (decision === 'slow') await new Promise((r) => setTimeout(r, faults.current.slowResponseMs));
     }
 
-    const raw = await readBody(req, MAX_BODY);
+    const raw = await readBody(req, MAX_BODY * 2);
     if (raw === 'too-large') return sendJson(res, 413, { error: 'Request body too large', code: '413' });
     let parsed: unknown;
     let parsedDone = false;
@@ -325,10 +397,22 @@ export async function startPipecatSimulator(options: PipecatSimulatorOptions = {
     },
     reset() {
       store = newStore();
+      sessions = new SessionStore(store, sessionBehaviour, random);
       seedSecrets();
       sim.resetCounts();
       faults.set({ latencyMs: 0, errorRate: 0, resetRate: 0, dropResponseRate: 0, slowRate: 0, routes: undefined });
     },
+    setSessionBehaviour: (b) => void Object.assign(sessionBehaviour, b),
+    hangUp: (sessionId) => sessions.hangUp(sessionId),
+    sessions(agentName) {
+      const now = Date.now();
+      const names = new Set([...sessions.sessions.values()].map((x) => x.agentName));
+      for (const name of names) sessions.liveSessions(name, now); // settles deadlines
+      return [...sessions.sessions.values()].filter((x) => !agentName || x.agentName === agentName).map((x) => ({ ...x }));
+    },
+    liveSessionCount: (agentName) => sessions.liveSessions(agentName).length,
+    proxiedRequests: (sessionId) => sessions.proxied.filter((r) => !sessionId || r.sessionId === sessionId),
+    sessionStats: () => ({ ...sessions.stats }),
     close: () => closeServer(server),
   };
   return sim;
