@@ -3,12 +3,14 @@
  * GETs a deploy costs, against the official Pipecat CLI's fixed loop (sleep 5 s, GET, repeat) on the same
  * simulated platform in the same run. Usage: npm run bench -- [--deploys N] [--interval SEC]
  */
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
 import { startDeploy } from '../src/client/deploy';
 import { PipecatClient } from '../src/providers/pipecat/client';
+import { Sealer } from '../src/security/sealing';
 import { seededRandom } from '../src/simulators/faults';
 import { startPipecatSimulator, type PipecatSimulator } from '../src/simulators/pipecat';
 import { freePort, resolveTemporalCli, startDevServer } from '../src/temporal/dev-server';
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
     connection: nativeConnection,
     taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities({ pipecat: clientFor(sim) }),
+    activities: createActivities({ pipecat: clientFor(sim), sealer: new Sealer([{ id: 'bench', key: randomBytes(32) }]) }),
   });
 
   try {

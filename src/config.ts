@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseKeyRing } from './security/sealing';
 
 /**
  * The one place where process settings are read and validated. Everything else receives a typed
@@ -48,6 +49,10 @@ export const ENV_SCHEMA = z.object({
   VIDEOSDK_API_URL: url('VIDEOSDK_API_URL').default('https://api.videosdk.live'),
   VIDEOSDK_API_KEY: optionalSecret,
   VIDEOSDK_SECRET: optionalSecret,
+  VAO_ENCRYPTION_KEYS: optionalSecret,
+  VAO_WEBHOOK_SECRET: optionalSecret,
+  VAO_WEBHOOK_PORT: integer('VAO_WEBHOOK_PORT', 0, 65535).default(8788),
+  VAO_WEBHOOK_PUBLIC_URL: url('VAO_WEBHOOK_PUBLIC_URL').optional(),
 });
 
 export type EnvSettings = z.infer<typeof ENV_SCHEMA>;
@@ -85,6 +90,16 @@ export interface AppConfig {
   shutdownGraceMs: number;
   pipecat: PipecatSettings;
   videosdk: VideoSdkSettings;
+  /** `id:base64key,…` newest first; unset: a local key file in the data folder. */
+  encryptionKeys?: string;
+  webhooks: {
+    /** HMAC secret for goodbye webhooks we send. */
+    signingSecret?: string;
+    /** Port of the receiver for provider webhooks (0: random). */
+    port: number;
+    /** URL the provider should call, when the receiver is behind a proxy. */
+    publicUrl?: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -116,6 +131,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const problems: string[] = [];
   if (s.VIDEOSDK_API_KEY && !s.VIDEOSDK_SECRET) problems.push('VIDEOSDK_SECRET is required when VIDEOSDK_API_KEY is set');
   if (s.VIDEOSDK_SECRET && !s.VIDEOSDK_API_KEY) problems.push('VIDEOSDK_API_KEY is required when VIDEOSDK_SECRET is set');
+  if (s.VAO_ENCRYPTION_KEYS) {
+    try {
+      parseKeyRing(s.VAO_ENCRYPTION_KEYS);
+    } catch (err) {
+      problems.push(`VAO_ENCRYPTION_KEYS: ${(err as Error).message}`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -144,5 +166,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiKey: s.VIDEOSDK_API_KEY,
       secret: s.VIDEOSDK_SECRET,
     },
+    encryptionKeys: s.VAO_ENCRYPTION_KEYS,
+    webhooks: { signingSecret: s.VAO_WEBHOOK_SECRET, port: s.VAO_WEBHOOK_PORT, publicUrl: s.VAO_WEBHOOK_PUBLIC_URL },
   };
 }

@@ -4,6 +4,8 @@ import { createActivities, type ActivityDeps } from './activities';
 import { loadConfig, type AppConfig } from './config';
 import { createLogger, type Logger } from './logging';
 import { PipecatClient } from './providers/pipecat/client';
+import { VideoSdkClient } from './providers/videosdk/client';
+import { loadSealer, type Sealer } from './security/sealing';
 import { startPipecatSimulator, type PipecatSimulator } from './simulators/pipecat';
 import { resolveTemporalTarget } from './temporal/connection';
 import { resolveTemporalCli, startDevServer, type DevServer } from './temporal/dev-server';
@@ -32,7 +34,7 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
 }
 
 /** Provider clients from configuration; the only place API keys are handed to code. */
-export function createProviderDeps(config: AppConfig): ActivityDeps {
+export function createProviderDeps(config: AppConfig, sealer: Sealer, extra: { videosdkWebhookUrl?: string } = {}): ActivityDeps {
   return {
     pipecat: new PipecatClient({
       apiUrl: config.pipecat.apiUrl,
@@ -41,6 +43,14 @@ export function createProviderDeps(config: AppConfig): ActivityDeps {
       publicApiKey: config.pipecat.publicApiKey,
       timeoutMs: config.httpTimeoutMs,
     }),
+    videosdk:
+      config.videosdk.apiKey && config.videosdk.secret
+        ? new VideoSdkClient({ apiUrl: config.videosdk.apiUrl, apiKey: config.videosdk.apiKey, secret: config.videosdk.secret, timeoutMs: config.httpTimeoutMs })
+        : undefined,
+    sealer,
+    webhookSigningSecret: config.webhooks.signingSecret,
+    videosdkWebhookUrl: extra.videosdkWebhookUrl,
+    timeoutMs: config.httpTimeoutMs,
   };
 }
 
@@ -106,6 +116,13 @@ export async function startWorkerProcess(
       );
     }
 
+    const { sealer, source } = loadSealer(config.encryptionKeys, config.temporal.dataDir);
+    if (source === 'local-file') {
+      logger.warn(
+        `VAO_ENCRYPTION_KEYS is not set: session tokens are sealed with a key kept in ${config.temporal.dataDir}/local-encryption.key; set VAO_ENCRYPTION_KEYS when clients run on other hosts`,
+      );
+    }
+
     const target = resolveTemporalTarget(devServer?.address ?? config.temporal.address, env);
     const connection = await NativeConnection.connect(target.connectionOptions);
     cleanups.push(() => connection.close());
@@ -114,7 +131,7 @@ export async function startWorkerProcess(
       connection,
       namespace: target.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities(createProviderDeps(config)),
+      activities: createActivities(createProviderDeps(config, sealer)),
       shutdownGraceMs: config.shutdownGraceMs,
     });
     logger.info(`Worker polling task queue "${config.temporal.taskQueue}"`, {

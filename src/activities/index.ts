@@ -1,11 +1,13 @@
 import { createDeployActivities, type DeployActivityDeps } from './deploy';
+import { createSessionActivities, type SessionActivityDeps } from './session';
 
-export type ActivityDeps = DeployActivityDeps;
+export type ActivityDeps = DeployActivityDeps & SessionActivityDeps;
 
 /** Every activity the worker registers, built from injected clients so tests swap endpoints, not code. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createDeployActivities(deps),
+    ...createSessionActivities(deps),
   };
 }
 

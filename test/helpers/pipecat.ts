@@ -1,6 +1,7 @@
 import { PipecatClient } from '../../src/providers/pipecat/client';
 import { startPipecatSimulator, type PipecatSimulator, type PipecatSimulatorOptions } from '../../src/simulators/pipecat';
 import type { ActivityDeps } from '../../src/activities';
+import { Sealer } from '../../src/security/sealing';
 
 /** Fast deploy timings so a rollout takes well under a second. */
 export const FAST_TIMING = { reconcileDelayMs: 100, creatingMs: 150, validatingMs: 200, drainingMs: 200, jitterMs: 0 };
@@ -9,18 +10,30 @@ export async function startSim(options: PipecatSimulatorOptions = {}): Promise<P
   return startPipecatSimulator({ seed: 7, ...options, timing: { ...FAST_TIMING, ...options.timing } });
 }
 
-export function pipecatClientFor(sim: PipecatSimulator, overrides: { privateApiKey?: string; timeoutMs?: number } = {}): PipecatClient {
+export function pipecatClientFor(sim: PipecatSimulator, overrides: { privateApiKey?: string; publicApiKey?: string; timeoutMs?: number } = {}): PipecatClient {
   return new PipecatClient({
     apiUrl: sim.url,
     publicApiUrl: sim.publicUrl,
     privateApiKey: overrides.privateApiKey ?? sim.privateApiKey,
-    publicApiKey: sim.publicApiKey,
+    publicApiKey: overrides.publicApiKey ?? sim.publicApiKey,
     timeoutMs: overrides.timeoutMs ?? 2000,
   });
 }
 
-export function depsFor(sim: PipecatSimulator, overrides: { privateApiKey?: string; timeoutMs?: number } = {}): ActivityDeps {
-  return { pipecat: pipecatClientFor(sim, overrides) };
+/** A fixed key for tests, so tests can open what activities sealed. */
+export const testSealer = new Sealer([{ id: 'test', key: Buffer.alloc(32, 7) }]);
+
+export function depsFor(
+  sim: PipecatSimulator,
+  overrides: { privateApiKey?: string; publicApiKey?: string; timeoutMs?: number } & Partial<ActivityDeps> = {},
+): ActivityDeps {
+  const { privateApiKey, publicApiKey, timeoutMs, ...rest } = overrides;
+  return {
+    pipecat: pipecatClientFor(sim, { privateApiKey, publicApiKey, timeoutMs }),
+    sealer: testSealer,
+    capacityBackoff: { initialMs: 50, maxMs: 400 },
+    ...rest,
+  };
 }
 
 /** Creates an agent straight through the API and waits until its first deployment is live. */

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { callProvider, ProviderError } from '../http';
 import {
   AgentDetailsSchema,
@@ -165,5 +165,28 @@ export class PipecatClient {
     const suffix = query.size > 0 ? `?${query}` : '';
     const res = await this.privateCall('listSessions', 'GET', `/agents/${encodeURIComponent(agentName)}/sessions${suffix}`, SessionListSchema);
     return res.data!;
+  }
+
+  /**
+   * The session proxy: `{public}/{agent}/sessions/{id}{path}` reaches the running bot (base image >= 0.1.2).
+   * Answers from the bot come back as they are; platform errors are classified as usual.
+   */
+  async proxyToSession(agentName: string, sessionId: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    const operation = 'sessionProxy';
+    if (!this.options.publicApiKey) {
+      throw new ProviderError('pipecat', 'permanent', 'Pipecat Cloud sessionProxy: PIPECAT_PUBLIC_API_KEY is not set', { code: 'PCC-1002', operation });
+    }
+    const res = await callProvider({
+      provider: 'pipecat',
+      operation,
+      method,
+      url: `${this.options.publicApiUrl}/${encodeURIComponent(agentName)}/sessions/${encodeURIComponent(sessionId)}${path}`,
+      headers: { authorization: `Bearer ${this.options.publicApiKey}` },
+      body,
+      timeoutMs: this.options.timeoutMs,
+      schema: z.unknown(),
+      dispatcher: this.options.dispatcher,
+    });
+    return res.data;
   }
 }

@@ -36,6 +36,8 @@ export const DEFAULT_SESSION_BEHAVIOUR: SessionBehaviour = {
 };
 
 const DEFAULT_MAX_SESSION_SEC = 7200;
+/** The identity path our sessions' bots answer on the session proxy. */
+export const IDENTITY_PATH = '/vao/session';
 
 export interface ProxiedRequest {
   sessionId: string;
@@ -283,6 +285,11 @@ export class SessionStore {
     this.settle(session, now);
     if (session.endedAt !== null) throw new HttpError(404, { error: 'Session has ended', code: 'NOT_FOUND' });
     this.proxied.push({ sessionId, method, path, headers, body, at: now });
+    // A bot built for voice-agent-orchestrator tells which request started it (see docs/sessions.md).
+    if (method === 'GET' && path === IDENTITY_PATH) {
+      const key = session.body && typeof session.body === 'object' ? (session.body as Record<string, unknown>).vaoSessionKey : undefined;
+      return { status: 200, body: { sessionKey: typeof key === 'string' ? key : null } };
+    }
     return this.behaviour.proxyReply;
   }
 }

@@ -1,0 +1,322 @@
+import { createHmac } from 'node:crypto';
+import { activityInfo, heartbeat, log, sleep } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { request } from 'undici';
+import { SESSION_IDENTITY_PATH, sessionSchedule, type Goodbye } from '../domain/session';
+import { ProviderError } from '../providers/http';
+import type { PipecatClient } from '../providers/pipecat/client';
+import type { StartSessionRequest } from '../providers/pipecat/schemas';
+import type { VideoSdkClient } from '../providers/videosdk/client';
+import type { Sealer } from '../security/sealing';
+import { withFailureMapping } from './failures';
+
+export interface SessionActivityDeps {
+  pipecat: PipecatClient;
+  videosdk?: VideoSdkClient;
+  sealer: Sealer;
+  /** HMAC secret for goodbye webhooks; unsigned when absent. */
+  webhookSigningSecret?: string;
+  /** Where VideoSDK should send session webhooks (our receiver), if one runs. */
+  videosdkWebhookUrl?: string;
+  /** Capacity backoff: first delay and cap (ms); jitter is "full" (uniform 0..delay). */
+  capacityBackoff?: { initialMs: number; maxMs: number };
+  timeoutMs?: number;
+}
+
+export interface SessionTarget {
+  provider: 'pipecat' | 'videosdk';
+  agentName?: string;
+  deploymentId?: string;
+  tag?: string;
+}
+
+export interface StartSessionActivityInput extends SessionTarget {
+  sessionKey: string;
+  workflowId: string;
+  pipecat?: StartSessionRequest;
+  env?: Record<string, string>;
+  metaData?: Record<string, unknown>;
+  maxDurationSec: number;
+  goodbyeLeadSec: number;
+  graceSec: number;
+  announceDeadline: boolean;
+  /** Epoch ms after which capacity waiting gives up. */
+  giveUpAtMs: number;
+}
+
+export type StartSessionActivityResult =
+  | {
+      outcome: 'started';
+      sessionId: string;
+      /** When the start request that created it was sent; the session's schedule counts from here. */
+      startedAtMs: number;
+      recovered: boolean;
+      dailyRoom: string | null;
+      wsUrl: string | null;
+      dailyTokenSealed: string | null;
+      tokenSealed: string | null;
+      iceConfigSealed: string | null;
+      attempts: number;
+      capacityWaitMs: number;
+    }
+  | { outcome: 'capacity'; attempts: number; capacityWaitMs: number; lastError: string };
+
+interface StartProgress {
+  attempts: number;
+  capacityWaitMs: number;
+  /** Sends made by earlier attempts: reconcile from the first one. */
+  firstSendAtMs: number | null;
+}
+
+type Reconciled = { found: { sessionId: string; createdAtMs: number } } | { found: null } | { unknown: string };
+
+export function createSessionActivities(deps: SessionActivityDeps) {
+  const backoff = deps.capacityBackoff ?? { initialMs: 1000, maxMs: 30_000 };
+
+  function videosdk(): VideoSdkClient {
+    if (!deps.videosdk) throw ApplicationFailure.nonRetryable('VideoSDK is not configured (VIDEOSDK_API_KEY/VIDEOSDK_SECRET)', 'NotConfigured');
+    return deps.videosdk;
+  }
+
+  /**
+   * Did an earlier, unanswered start create our session? Pipecat's session list carries no request data,
+   * so each candidate started since our first send is asked through the session proxy which key started
+   * it (the bot answers `{sessionKey}` on SESSION_IDENTITY_PATH). VideoSDK lists `metadata`, which
+   * carries the key. `unknown` means a candidate could not answer: retrying could start a second session.
+   */
+  async function reconcile(input: StartSessionActivityInput, sinceMs: number): Promise<Reconciled> {
+    const windowStart = sinceMs - 5000; // clock skew between us and the platform
+    if (input.provider === 'videosdk') {
+      const list = await videosdk().listSessions(1, 100);
+      const mine = list.data.find((s) => {
+        const meta = s.metadata as Record<string, unknown> | undefined;
+        return meta?.vaoSessionKey === input.sessionKey;
+      });
+      if (mine && mine.status !== 'completed' && mine.status !== 'failed') {
+        return { found: { sessionId: mine.sessionId, createdAtMs: Date.parse(mine.createdAt ?? '') || sinceMs } };
+      }
+      return { found: null };
+    }
+    const active = await deps.pipecat.listSessions(input.agentName!, { status: 'active', limit: 100 });
+    const candidates = active.sessions.filter((s) => Date.parse(s.createdAt ?? '') >= windowStart);
+    const unanswered: string[] = [];
+    for (const candidate of candidates) {
+      try {
+        const answer = (await deps.pipecat.proxyToSession(input.agentName!, candidate.sessionId, 'GET', SESSION_IDENTITY_PATH)) as {
+          sessionKey?: unknown;
+        } | null;
+        if (answer?.sessionKey === input.sessionKey) {
+          return { found: { sessionId: candidate.sessionId, createdAtMs: Date.parse(candidate.createdAt ?? '') || sinceMs } };
+        }
+        if (typeof answer?.sessionKey !== 'string') unanswered.push(candidate.sessionId);
+      } catch (err) {
+        unanswered.push(candidate.sessionId);
+        log.warn('Session identity check failed', { sessionId: candidate.sessionId, error: (err as Error).message });
+      }
+    }
+    if (unanswered.length > 0) {
+      return { unknown: `${unanswered.length} session(s) started since the lost request could not say who started them: ${unanswered.join(', ')}` };
+    }
+    return { found: null };
+  }
+
+  async function sendStart(input: StartSessionActivityInput, sentAtMs: number) {
+    const schedule = sessionSchedule(sentAtMs, input.maxDurationSec, input.goodbyeLeadSec, input.graceSec);
+    const plan = input.announceDeadline
+      ? { sessionDeadline: new Date(schedule.stopAtMs).toISOString(), goodbyeAt: new Date(schedule.goodbyeAtMs).toISOString() }
+      : {};
+    if (input.provider === 'videosdk') {
+      const session = await videosdk().startSession({
+        deploymentId: input.deploymentId,
+        tag: input.tag,
+        env: input.env,
+        metaData: { ...input.metaData, vaoSessionKey: input.sessionKey, vaoWorkflowId: input.workflowId, ...plan },
+        ...(deps.videosdkWebhookUrl
+          ? {
+              webhook: {
+                endPoint: deps.videosdkWebhookUrl,
+                events: ['ai-deployment-session-started', 'ai-deployment-session-stopped', 'ai-deployment-session-failed'],
+              },
+            }
+          : {}),
+      });
+      return { sessionId: session.sessionId, dailyRoom: null, wsUrl: null, dailyToken: null, token: null, iceConfig: null };
+    }
+    const req = input.pipecat ?? {};
+    const res = await deps.pipecat.startSession(input.agentName!, {
+      ...req,
+      body: { ...req.body, vaoSessionKey: input.sessionKey, ...plan },
+    });
+    if (!res.sessionId) {
+      throw ApplicationFailure.nonRetryable('Pipecat Cloud accepted the start but returned no sessionId (agent image too old?)', 'NoSessionId');
+    }
+    return {
+      sessionId: res.sessionId,
+      dailyRoom: res.dailyRoom ?? null,
+      wsUrl: res.wsUrl ?? null,
+      dailyToken: res.dailyToken ?? null,
+      token: res.token ?? null,
+      iceConfig: res.iceConfig ?? null,
+    };
+  }
+
+  return {
+    /** The platform's session cap for the agent, in seconds (null when it has none or says nothing). */
+    async describeSessionLimits(target: SessionTarget): Promise<{ maxSessionDurationSec: number | null }> {
+      return withFailureMapping(async () => {
+        if (target.provider === 'videosdk') return { maxSessionDurationSec: null };
+        const agent = await deps.pipecat.getAgent(target.agentName!);
+        if (!agent) throw ApplicationFailure.nonRetryable(`Pipecat Cloud agent ${target.agentName} not found`, 'AgentNotFound');
+        return { maxSessionDurationSec: agent.deployment?.manifest?.spec?.maxSessionDurationSeconds ?? null };
+      });
+    },
+
+    /**
+     * Starts the session, waiting out capacity (429) with full-jitter exponential backoff (or the
+     * provider's Retry-After) inside this one heartbeating activity, so a 429 storm costs no history.
+     * Never starts two sessions for one key: after any send whose outcome is unknown (lost response,
+     * timeout, a retry of this activity), it reconciles before sending again.
+     */
+    async startAgentSession(input: StartSessionActivityInput): Promise<StartSessionActivityResult> {
+      return withFailureMapping(async () => {
+        const info = activityInfo();
+        const saved = info.heartbeatDetails as StartProgress | undefined;
+        const progress: StartProgress = saved ?? { attempts: 0, capacityWaitMs: 0, firstSendAtMs: null };
+        // A retried activity may have sent a start whose answer nobody saw; the first attempt's schedule
+        // time bounds when that could have happened.
+        let mustReconcileSince: number | null = info.attempt > 1 ? (progress.firstSendAtMs ?? info.scheduledTimestampMs) : null;
+        let delayMs = backoff.initialMs;
+        let lastError = '';
+
+        for (;;) {
+          if (mustReconcileSince !== null) {
+            const r = await reconcile(input, mustReconcileSince);
+            if ('unknown' in r) throw ApplicationFailure.nonRetryable(`start outcome unknown, not retrying: ${r.unknown}`, 'AmbiguousStart');
+            if (r.found) {
+              log.info('Start reconciled: adopting the session an unanswered request created', { sessionId: r.found.sessionId });
+              return {
+                outcome: 'started',
+                sessionId: r.found.sessionId,
+                startedAtMs: r.found.createdAtMs,
+                recovered: true,
+                dailyRoom: null,
+                wsUrl: null,
+                dailyTokenSealed: null,
+                tokenSealed: null,
+                iceConfigSealed: null,
+                attempts: progress.attempts,
+                capacityWaitMs: progress.capacityWaitMs,
+              };
+            }
+            mustReconcileSince = null;
+          }
+          if (progress.attempts > 0 && Date.now() >= input.giveUpAtMs) {
+            throw ApplicationFailure.nonRetryable(`no session started before the start timeout: ${lastError}`, 'StartTimeout');
+          }
+
+          const sentAtMs = Date.now();
+          progress.attempts += 1;
+          progress.firstSendAtMs ??= sentAtMs;
+          heartbeat(progress);
+          try {
+            const started = await sendStart(input, sentAtMs);
+            return {
+              outcome: 'started',
+              sessionId: started.sessionId,
+              startedAtMs: sentAtMs,
+              recovered: false,
+              dailyRoom: started.dailyRoom,
+              wsUrl: started.wsUrl,
+              dailyTokenSealed: deps.sealer.sealOptional(started.dailyToken),
+              tokenSealed: deps.sealer.sealOptional(started.token),
+              iceConfigSealed: started.iceConfig ? deps.sealer.seal(JSON.stringify(started.iceConfig)) : null,
+              attempts: progress.attempts,
+              capacityWaitMs: progress.capacityWaitMs,
+            };
+          } catch (err) {
+            if (!(err instanceof ProviderError) || err.kind === 'permanent') throw err;
+            lastError = err.message;
+            if (err.kind === 'retryable') {
+              // The request may have created a session: find out before sending another one.
+              if (err.details.maybeApplied) mustReconcileSince = sentAtMs;
+              await sleep(Math.min(1000, Math.max(0, input.giveUpAtMs - Date.now())));
+              continue;
+            }
+            // 429: at capacity. Wait with full jitter, or as told, unless that passes the give-up time.
+            const jittered = Math.round(Math.random() * delayMs);
+            const waitMs = err.details.retryAfterMs ?? Math.max(100, jittered);
+            delayMs = Math.min(backoff.maxMs, delayMs * 2);
+            if (Date.now() + waitMs >= input.giveUpAtMs) {
+              return { outcome: 'capacity', attempts: progress.attempts, capacityWaitMs: progress.capacityWaitMs, lastError };
+            }
+            progress.capacityWaitMs += waitMs;
+            heartbeat(progress);
+            await sleep(waitMs);
+          }
+        }
+      });
+    },
+
+    /**
+     * After a cancellation that interrupted a start: stop the session the start may have created.
+     * Returns what it found, for the log.
+     */
+    async stopUnconfirmedStart(input: StartSessionActivityInput & { sinceMs: number }): Promise<{ stopped: string | null; unknown: string | null }> {
+      return withFailureMapping(async () => {
+        const r = await reconcile(input, input.sinceMs);
+        if ('unknown' in r) return { stopped: null, unknown: r.unknown };
+        if (!r.found) return { stopped: null, unknown: null };
+        if (input.provider === 'videosdk') await videosdk().endSession(r.found.sessionId);
+        else await deps.pipecat.stopSession(input.agentName!, r.found.sessionId);
+        return { stopped: r.found.sessionId, unknown: null };
+      });
+    },
+
+    async getSessionState(target: SessionTarget & { sessionId: string }): Promise<{ ended: boolean; endedAt: string | null; completionStatus: string | null }> {
+      return withFailureMapping(async () => {
+        if (target.provider === 'videosdk') {
+          const s = await videosdk().getSession(target.sessionId);
+          const ended = !s || s.status === 'completed' || s.status === 'failed' || s.status === 'stopped';
+          return { ended, endedAt: s?.end ?? null, completionStatus: s?.status ?? 'unknown' };
+        }
+        const s = await deps.pipecat.getSession(target.agentName!, target.sessionId);
+        return { ended: !s || s.endedAt != null, endedAt: s?.endedAt ?? null, completionStatus: s?.completionStatus ?? null };
+      });
+    },
+
+    /** Stops the session; "already gone" (404) counts as stopped. */
+    async stopAgentSession(target: SessionTarget & { sessionId: string }): Promise<{ stoppedNow: boolean }> {
+      return withFailureMapping(async () => {
+        if (target.provider === 'videosdk') return { stoppedNow: await videosdk().endSession(target.sessionId) };
+        return { stoppedNow: await deps.pipecat.stopSession(target.agentName!, target.sessionId) };
+      });
+    },
+
+    /** Tells the bot to wrap up: through the Pipecat session proxy, or a signed webhook. */
+    async sendGoodbye(
+      input: SessionTarget & { sessionId: string; sessionKey: string; goodbye: Goodbye; stopAt: string; reason: 'deadline' | 'stop-requested' },
+    ): Promise<{ delivered: boolean }> {
+      return withFailureMapping(async () => {
+        const payload = { event: 'goodbye', reason: input.reason, sessionId: input.sessionId, sessionKey: input.sessionKey, stopAt: input.stopAt };
+        if (input.goodbye.kind === 'none') return { delivered: false };
+        if (input.goodbye.kind === 'session-proxy') {
+          await deps.pipecat.proxyToSession(input.agentName!, input.sessionId, 'POST', input.goodbye.path, payload);
+          return { delivered: true };
+        }
+        const body = JSON.stringify(payload);
+        const timestamp = Math.floor(Date.now() / 1000).toString();
+        const headers: Record<string, string> = { 'content-type': 'application/json', 'x-vao-timestamp': timestamp };
+        if (deps.webhookSigningSecret) {
+          headers['x-vao-signature'] = `sha256=${createHmac('sha256', deps.webhookSigningSecret).update(`${timestamp}.${body}`).digest('hex')}`;
+        }
+        const res = await request(input.goodbye.url, { method: 'POST', headers, body, headersTimeout: deps.timeoutMs ?? 10_000, bodyTimeout: deps.timeoutMs ?? 10_000 });
+        await res.body.dump();
+        if (res.statusCode >= 500 || res.statusCode === 429) throw ApplicationFailure.retryable(`goodbye webhook answered ${res.statusCode}`, 'GoodbyeWebhookFailed');
+        if (res.statusCode >= 400) throw ApplicationFailure.nonRetryable(`goodbye webhook answered ${res.statusCode}`, 'GoodbyeWebhookRejected');
+        return { delivered: true };
+      });
+    },
+  };
+}
+
+export type SessionActivities = ReturnType<typeof createSessionActivities>;

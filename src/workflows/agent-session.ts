@@ -1,0 +1,262 @@
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { SessionTarget } from '../activities/session';
+import {
+  AgentSessionInputSchema,
+  DEFAULT_MAX_SESSION_SEC,
+  sessionSchedule,
+  sessionWorkflowId,
+  type AgentSessionInput,
+  type AgentSessionResult,
+  type EndReason,
+  type SealedStartInfo,
+  type SessionStatus,
+} from '../domain/session';
+import { describeIssues } from '../domain/validation';
+import { sessionEndedSignal, sessionStartedUpdate, sessionStatusQuery, sessionStopNowSignal, sessionStopSignal } from './messages';
+
+const quick = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
+});
+const goodbyeActivity = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 3 },
+});
+/** Stopping must get through: a session left running is billed. Retried for up to an hour. */
+const stopper = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+/**
+ * One voice-agent session from start to stop, on Pipecat Cloud or VideoSDK: start with capacity backoff,
+ * tell the bot its deadline, say goodbye before the platform's hard cap, stop, and never leave a session
+ * running — also when cancelled. Callers get the room/socket through the `started` update.
+ */
+export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSessionResult> {
+  const parsed = AgentSessionInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(`Invalid agentSession input: ${describeIssues(parsed.error)}`, 'InvalidInput');
+  }
+  const input = parsed.data;
+  const workflowId = workflowInfo().workflowId;
+  const expectedId = sessionWorkflowId(input.provider, input.sessionKey);
+  if (workflowId !== expectedId) {
+    throw ApplicationFailure.nonRetryable(`agentSession must run as workflow id "${expectedId}" so one sessionKey gives one session`, 'InvalidInput');
+  }
+  const goodbye = input.goodbye ?? (input.provider === 'pipecat' ? { kind: 'session-proxy' as const, path: '/goodbye' } : { kind: 'none' as const });
+  const target: SessionTarget = { provider: input.provider, agentName: input.agentName, deploymentId: input.deploymentId, tag: input.tag };
+
+  const status: SessionStatus = {
+    state: 'starting',
+    sessionId: null,
+    startedAt: null,
+    deadline: null,
+    goodbyeAt: null,
+    endReason: null,
+    attempts: 0,
+  };
+  let startInfo: SealedStartInfo | null = null;
+  let startFailure: ApplicationFailure | null = null;
+  let endedBy: string | null = null;
+  let stopMode: 'graceful' | 'now' | null = null;
+  let capacityWaitMs = 0;
+
+  setHandler(sessionStatusQuery, () => status);
+  setHandler(sessionStartedUpdate, async () => {
+    await condition(() => startInfo !== null || startFailure !== null);
+    if (startInfo) return startInfo;
+    throw startFailure!;
+  });
+  setHandler(sessionEndedSignal, (event) => {
+    endedBy ??= event?.source ?? 'signal';
+  });
+  setHandler(sessionStopSignal, () => {
+    stopMode ??= 'graceful';
+  });
+  setHandler(sessionStopNowSignal, () => {
+    stopMode = 'now';
+  });
+
+  const startedAtMs = () => (status.startedAt ? Date.parse(status.startedAt) : null);
+  const finish = async (endReason: EndReason, error: string | null = null): Promise<AgentSessionResult> => {
+    status.state = 'ended';
+    status.endReason = endReason;
+    startFailure ??= ApplicationFailure.nonRetryable(error ?? `session ended: ${endReason}`, endReason === 'capacity' ? 'Capacity' : 'SessionNotStarted');
+    await condition(allHandlersFinished);
+    const started = startedAtMs();
+    const endedAt = Date.now();
+    return {
+      sessionId: status.sessionId,
+      startedAt: status.startedAt,
+      endedAt: new Date(endedAt).toISOString(),
+      durationSec: started === null ? null : Math.round((endedAt - started) / 1000),
+      endReason,
+      attempts: status.attempts,
+      capacityWaitMs,
+      error,
+    };
+  };
+
+  let startRequest: Parameters<Activities['startAgentSession']>[0] | null = null;
+  let startRequestedAtMs: number | null = null;
+  const stopSession = async () => {
+    if (!status.sessionId) {
+      // Interrupted mid-start: a session may exist that we never heard of. Find it and stop it.
+      if (startRequest && startRequestedAtMs !== null) {
+        const req = { ...startRequest, sinceMs: startRequestedAtMs };
+        const cleaned = await CancellationScope.nonCancellable(() => stopper.stopUnconfirmedStart(req));
+        if (cleaned.stopped) status.sessionId = cleaned.stopped;
+        if (cleaned.unknown) log.warn('Could not confirm whether an interrupted start created a session', { detail: cleaned.unknown });
+      }
+      return;
+    }
+    status.state = 'stopping';
+    // Cleanup must run even when the workflow is being cancelled.
+    await CancellationScope.nonCancellable(() => stopper.stopAgentSession({ ...target, sessionId: status.sessionId! }));
+  };
+
+  try {
+    const limits = await quick.describeSessionLimits(target);
+    const platformCap = limits.maxSessionDurationSec ?? (input.provider === 'pipecat' ? DEFAULT_MAX_SESSION_SEC : null);
+    const maxDurationSec = Math.min(input.maxDurationSec ?? platformCap ?? DEFAULT_MAX_SESSION_SEC, platformCap ?? Infinity);
+    const goodbyeLeadSec = Math.min(input.goodbyeLeadSec, Math.max(0, maxDurationSec - 1));
+
+    const starter = proxyActivities<Activities>({
+      startToCloseTimeout: (input.startTimeoutSec + 120) * 1000,
+      heartbeatTimeout: '30 seconds',
+      retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
+    });
+    status.state = 'waiting-capacity';
+    startRequest = {
+      ...target,
+      sessionKey: input.sessionKey,
+      workflowId,
+      pipecat:
+        input.provider === 'pipecat'
+          ? {
+              createDailyRoom: input.createDailyRoom,
+              dailyRoomProperties: input.dailyRoomProperties,
+              dailyMeetingTokenProperties: input.dailyMeetingTokenProperties,
+              enableDefaultIceServers: input.enableDefaultIceServers,
+              transport: input.transport,
+              body: input.body,
+            }
+          : undefined,
+      env: input.env,
+      metaData: input.metaData,
+      maxDurationSec,
+      goodbyeLeadSec,
+      graceSec: input.graceSec,
+      announceDeadline: input.announceDeadline,
+      giveUpAtMs: Date.now() + input.startTimeoutSec * 1000,
+    };
+    startRequestedAtMs = Date.now();
+    const started = await starter.startAgentSession(startRequest);
+    status.attempts = started.attempts;
+    capacityWaitMs = started.capacityWaitMs;
+    if (started.outcome === 'capacity') {
+      return await finish('capacity', `no capacity within ${input.startTimeoutSec} s: ${started.lastError}`);
+    }
+
+    const schedule = sessionSchedule(started.startedAtMs, maxDurationSec, goodbyeLeadSec, input.graceSec);
+    status.sessionId = started.sessionId;
+    status.startedAt = new Date(started.startedAtMs).toISOString();
+    status.deadline = new Date(schedule.stopAtMs).toISOString();
+    status.goodbyeAt = new Date(schedule.goodbyeAtMs).toISOString();
+    status.state = 'live';
+    startInfo = {
+      workflowId,
+      provider: input.provider,
+      sessionId: started.sessionId,
+      dailyRoom: started.dailyRoom,
+      wsUrl: started.wsUrl,
+      dailyTokenSealed: started.dailyTokenSealed,
+      tokenSealed: started.tokenSealed,
+      iceConfigSealed: started.iceConfigSealed,
+      recovered: started.recovered,
+      startedAt: status.startedAt,
+      deadline: status.deadline,
+    };
+
+    const sayGoodbye = async (reason: 'deadline' | 'stop-requested') => {
+      status.state = 'saying-goodbye';
+      const stopAt = new Date(Math.max(Date.now() + input.graceSec * 1000, reason === 'deadline' ? schedule.stopAtMs : 0)).toISOString();
+      try {
+        await goodbyeActivity.sendGoodbye({ ...target, sessionId: started.sessionId, sessionKey: input.sessionKey, goodbye, stopAt, reason });
+      } catch (err) {
+        // Best effort: the stop below happens either way, before the platform's cap.
+        log.warn('Goodbye not delivered', { sessionId: started.sessionId, error: (err as Error).message });
+      }
+      await condition(() => endedBy !== null || stopMode === 'now', Math.max(0, Date.parse(stopAt) - Date.now()));
+    };
+
+    const pollMs = input.statusPollSec * 1000;
+    let nextPollAt = Date.now() + pollMs;
+    let endReason: EndReason;
+    for (;;) {
+      if (endedBy !== null) {
+        endReason = 'ended';
+        break;
+      }
+      if (stopMode === 'now') {
+        endReason = 'stopped';
+        break;
+      }
+      if (stopMode === 'graceful') {
+        if (goodbye.kind !== 'none') await sayGoodbye('stop-requested');
+        endReason = 'stopped';
+        break;
+      }
+      if (Date.now() >= schedule.goodbyeAtMs) {
+        if (goodbye.kind === 'none') {
+          await condition(() => endedBy !== null || stopMode !== null, Math.max(0, schedule.stopAtMs - Date.now()));
+          endReason = endedBy !== null ? 'ended' : 'max-duration';
+        } else {
+          await sayGoodbye('deadline');
+          endReason = 'goodbye';
+        }
+        break;
+      }
+      const wakeAt = Math.min(nextPollAt, schedule.goodbyeAtMs);
+      const signalled = await condition(() => endedBy !== null || stopMode !== null, Math.max(0, wakeAt - Date.now()));
+      if (!signalled && Date.now() >= nextPollAt) {
+        try {
+          const state = await quick.getSessionState({ ...target, sessionId: started.sessionId });
+          if (state.ended) endedBy ??= 'poll';
+        } catch (err) {
+          log.warn('Session status poll failed; will poll again', { sessionId: started.sessionId, error: (err as Error).message });
+        }
+        nextPollAt = Date.now() + pollMs;
+      }
+    }
+    // Stop in every case: after an `ended` signal it is a no-op (404) on the platform, and it guarantees
+    // that a caller's "ended" never leaves a billable session running.
+    await stopSession();
+    return await finish(endReason);
+  } catch (err) {
+    if (isCancellation(err)) {
+      await stopSession();
+      return await CancellationScope.nonCancellable(() => finish('cancelled'));
+    }
+    const message =
+      err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.message : (err as Error).message;
+    await stopSession();
+    startFailure ??= ApplicationFailure.nonRetryable(message, 'SessionStartFailed');
+    const result = await finish('failed', message);
+    throw ApplicationFailure.create({ message: `Session ${input.sessionKey} failed: ${message}`, type: 'SessionFailed', nonRetryable: true, details: [result] });
+  }
+}
