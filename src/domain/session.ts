@@ -35,7 +35,7 @@ export const AgentSessionInputSchema = z
     env: z.record(z.string(), z.string()).optional(),
     metaData: JsonObject.optional(),
     // Ours
-    maxDurationSec: z.number().int().min(30, 'must be >= 30').max(14400, 'must be <= 14400').optional(),
+    maxDurationSec: z.number().int().min(5, 'must be >= 5').max(14400, 'must be <= 14400').optional(),
     goodbyeLeadSec: z.number().int().min(0).max(3600).default(60),
     goodbye: GoodbyeSchema.optional(),
     graceSec: z.number().min(0).max(600).default(15),
