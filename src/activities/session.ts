@@ -16,7 +16,7 @@ export interface SessionActivityDeps {
   sealer: Sealer;
   /** HMAC secret for goodbye webhooks; unsigned when absent. */
   webhookSigningSecret?: string;
-  /** Where VideoSDK should send session webhooks (our receiver), if one runs. */
+  /** Our receiver's VideoSDK endpoint (`…/webhooks/videosdk`), if one runs; `?wf=<workflowId>` is appended. */
   videosdkWebhookUrl?: string;
   /** Capacity backoff: first delay and cap (ms); jitter is "full" (uniform 0..delay). */
   capacityBackoff?: { initialMs: number; maxMs: number };
@@ -134,7 +134,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
         ...(deps.videosdkWebhookUrl
           ? {
               webhook: {
-                endPoint: deps.videosdkWebhookUrl,
+                endPoint: `${deps.videosdkWebhookUrl}?wf=${encodeURIComponent(input.workflowId)}`,
                 events: ['ai-deployment-session-started', 'ai-deployment-session-stopped', 'ai-deployment-session-failed'],
               },
             }

@@ -81,7 +81,18 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
     if (startInfo) return startInfo;
     throw startFailure!;
   });
+  // An `ended` naming another session is ignored (webhook URLs are not signed); one that arrives before
+  // our start returned is kept until we know our session id.
+  const endedEarly = new Set<string>();
   setHandler(sessionEndedSignal, (event) => {
+    if (event?.sessionId && status.sessionId === null) {
+      endedEarly.add(event.sessionId);
+      return;
+    }
+    if (event?.sessionId && event.sessionId !== status.sessionId) {
+      log.warn('Ignoring an ended signal for another session', { got: event.sessionId, ours: status.sessionId });
+      return;
+    }
     endedBy ??= event?.source ?? 'signal';
   });
   setHandler(sessionStopSignal, () => {
@@ -178,6 +189,7 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
     status.deadline = new Date(schedule.stopAtMs).toISOString();
     status.goodbyeAt = new Date(schedule.goodbyeAtMs).toISOString();
     status.state = 'live';
+    if (endedEarly.has(started.sessionId)) endedBy ??= 'signal';
     startInfo = {
       workflowId,
       provider: input.provider,

@@ -1,0 +1,121 @@
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import http from 'node:http';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { z } from 'zod';
+import type { Logger } from '../logging';
+import { closeServer, listen, readBody, sendJson } from '../simulators/http';
+import { sessionEndedSignal } from '../workflows/messages';
+
+/**
+ * Receives VideoSDK session webhooks and turns them into signals on the session's workflow.
+ * The signature (`videosdk-signature`: base64 RSA-SHA256 of the raw body) is checked before anything is
+ * parsed. The workflow id travels in the webhook URL we registered at start (`?wf=`); it is not signed,
+ * so the workflow only accepts an `ended` signal whose sessionId matches its own session.
+ */
+export interface WebhookReceiverOptions {
+  client: Client;
+  /** PEM of VideoSDK's webhook key, or a function fetching it (GET /v2/public/rsa-public-key). */
+  publicKey: string | (() => Promise<string>);
+  host?: string;
+  port?: number;
+  maxBodyBytes?: number;
+  logger: Logger;
+}
+
+export interface WebhookReceiver {
+  url: string;
+  /** The endPoint to register for a session's webhooks. */
+  endpointFor(workflowId: string): string;
+  close(): Promise<void>;
+}
+
+const ENDING_EVENTS = new Set([
+  'ai-deployment-session-stopped',
+  'ai-deployment-session-failed',
+  'agent-session-stopped',
+  'agent-session-failed',
+]);
+const KNOWN_EVENTS = new Set([
+  ...ENDING_EVENTS,
+  'ai-deployment-session-starting',
+  'ai-deployment-session-started',
+  'ai-deployment-session-stopping',
+  'agent-session-starting',
+  'agent-session-started',
+  'agent-session-stopping',
+]);
+
+const PayloadSchema = z.object({
+  webhookType: z.string(),
+  data: z.object({ sessionId: z.string().min(1) }).loose(),
+});
+
+export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<WebhookReceiver> {
+  const maxBody = options.maxBodyBytes ?? 64 * 1024;
+  let key: KeyObject | undefined;
+  const publicKey = async (): Promise<KeyObject> => {
+    key ??= createPublicKey(typeof options.publicKey === 'string' ? options.publicKey : await options.publicKey());
+    return key;
+  };
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://receiver');
+    if (req.method === 'GET' && url.pathname === '/health') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname !== '/webhooks/videosdk') return sendJson(res, 404, { error: 'not found' });
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'use POST' });
+
+    const raw = await readBody(req, maxBody);
+    if (raw === 'too-large') return sendJson(res, 413, { error: `body larger than ${maxBody} bytes` });
+    const signature = req.headers['videosdk-signature'];
+    if (typeof signature !== 'string' || !verify('sha256', raw, await publicKey(), Buffer.from(signature, 'base64'))) {
+      options.logger.warn('VideoSDK webhook rejected: bad or missing signature', { bytes: raw.length });
+      return sendJson(res, 401, { error: 'invalid videosdk-signature' });
+    }
+    let payload: z.infer<typeof PayloadSchema>;
+    try {
+      const parsed = PayloadSchema.safeParse(JSON.parse(raw.toString('utf8')));
+      if (!parsed.success) return sendJson(res, 400, { error: `unexpected payload: ${parsed.error.issues[0]?.path.join('.')}` });
+      payload = parsed.data;
+    } catch {
+      return sendJson(res, 400, { error: 'body is not JSON' });
+    }
+    // The documented examples prefix ids with "session-"; the REST API does not.
+    const sessionId = payload.data.sessionId.replace(/^session-/, '');
+    const workflowId = url.searchParams.get('wf');
+    if (!KNOWN_EVENTS.has(payload.webhookType)) {
+      options.logger.info('VideoSDK webhook of an unknown type acknowledged', { type: payload.webhookType, sessionId });
+      return sendJson(res, 200, { status: 'ignored' });
+    }
+    if (!ENDING_EVENTS.has(payload.webhookType)) return sendJson(res, 200, { status: 'ok' });
+    if (!workflowId) {
+      options.logger.warn('VideoSDK webhook for a session we did not start acknowledged', { sessionId, type: payload.webhookType });
+      return sendJson(res, 200, { status: 'ignored', reason: 'unknown session' });
+    }
+    try {
+      await options.client.workflow.getHandle(workflowId).signal(sessionEndedSignal, { source: 'videosdk-webhook', reason: payload.webhookType, sessionId });
+      return sendJson(res, 200, { status: 'ok' });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        // Acknowledge: a retry would never succeed, and the provider would keep retrying.
+        options.logger.warn('VideoSDK webhook for a workflow that is gone acknowledged', { sessionId, workflowId });
+        return sendJson(res, 200, { status: 'ignored', reason: 'unknown session' });
+      }
+      throw err;
+    }
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      options.logger.error('webhook handling failed', { error: (err as Error).message });
+      sendJson(res, 503, { error: 'temporarily unavailable' });
+    });
+  });
+  const host = options.host ?? '127.0.0.1';
+  const port = await listen(server, options.port ?? 0, host);
+  const url = `http://${host}:${port}`;
+  return {
+    url,
+    endpointFor: (workflowId) => `${url}/webhooks/videosdk?wf=${encodeURIComponent(workflowId)}`,
+    close: () => closeServer(server),
+  };
+}
