@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { loadConfig, type AppConfig } from './config';
@@ -7,6 +8,8 @@ import { PipecatClient } from './providers/pipecat/client';
 import { VideoSdkClient } from './providers/videosdk/client';
 import { loadSealer, type Sealer } from './security/sealing';
 import { startPipecatSimulator, type PipecatSimulator } from './simulators/pipecat';
+import { startVideoSdkSimulator } from './simulators/videosdk';
+import { startWebhookReceiver } from './webhooks/receiver';
 import { resolveTemporalTarget } from './temporal/connection';
 import { resolveTemporalCli, startDevServer, type DevServer } from './temporal/dev-server';
 
@@ -101,6 +104,8 @@ export async function startWorkerProcess(
     if (config.sandbox) {
       const sim: PipecatSimulator = await startPipecatSimulator({ port: config.simulatorPort });
       cleanups.push(() => sim.close());
+      const vsdk = await startVideoSdkSimulator({});
+      cleanups.push(() => vsdk.close());
       config = {
         ...config,
         pipecat: {
@@ -109,10 +114,11 @@ export async function startWorkerProcess(
           privateApiKey: sim.privateApiKey,
           publicApiKey: sim.publicApiKey,
         },
+        videosdk: { apiUrl: vsdk.url, apiKey: vsdk.apiKey, secret: vsdk.secret },
       };
       logger.warn(
-        'SANDBOX MODE: no provider API keys are set, so the worker talks to the built-in Pipecat Cloud simulator, not the real platform',
-        { pipecatApi: sim.url, simulatorAdmin: sim.adminUrl },
+        'SANDBOX MODE: no provider API keys are set, so the worker talks to the built-in Pipecat Cloud and VideoSDK simulators, not the real platforms',
+        { pipecatApi: sim.url, pipecatAdmin: sim.adminUrl, videosdkApi: vsdk.url, videosdkAdmin: vsdk.adminUrl },
       );
     }
 
@@ -127,11 +133,29 @@ export async function startWorkerProcess(
     const connection = await NativeConnection.connect(target.connectionOptions);
     cleanups.push(() => connection.close());
 
+    // VideoSDK reports session ends by webhook: receive them and signal the session workflows.
+    let videosdkWebhookUrl: string | undefined;
+    if (config.videosdk.apiKey && config.videosdk.secret) {
+      const clientConnection = await Connection.connect(target.connectionOptions as Parameters<typeof Connection.connect>[0]);
+      cleanups.push(() => clientConnection.close());
+      const videosdk = new VideoSdkClient({ ...config.videosdk, timeoutMs: config.httpTimeoutMs });
+      const receiver = await startWebhookReceiver({
+        client: new Client({ connection: clientConnection, namespace: target.namespace }),
+        publicKey: () => videosdk.fetchWebhookPublicKey(),
+        host: config.sandbox ? '127.0.0.1' : '0.0.0.0',
+        port: config.sandbox ? 0 : config.webhooks.port,
+        logger,
+      });
+      cleanups.push(() => receiver.close());
+      videosdkWebhookUrl = config.webhooks.publicUrl ? `${config.webhooks.publicUrl}/webhooks/videosdk` : `${receiver.url}/webhooks/videosdk`;
+      logger.info(`VideoSDK webhook receiver on ${receiver.url}/webhooks/videosdk`, { registeredAs: videosdkWebhookUrl });
+    }
+
     const worker = await createWorker({
       connection,
       namespace: target.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities(createProviderDeps(config, sealer)),
+      activities: createActivities(createProviderDeps(config, sealer, { videosdkWebhookUrl })),
       shutdownGraceMs: config.shutdownGraceMs,
     });
     logger.info(`Worker polling task queue "${config.temporal.taskQueue}"`, {

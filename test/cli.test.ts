@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { PipecatSimulator } from '../src/simulators/pipecat';
-import { depsFor, startSim } from './helpers/pipecat';
+import { depsFor, pipecatClientFor, startSim } from './helpers/pipecat';
 import { createTestEnv, uniqueTaskQueue, withWorker } from './helpers/temporal';
 
 const VAO = path.join(__dirname, '..', 'bin', 'vao.js');
@@ -85,5 +85,39 @@ describe('vao CLI', () => {
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /PCC_IMAGE_NOT_FOUND/);
     });
+  });
+
+  test('session start: bad --data exits 2; --data with --data-file exits 2', async () => {
+    const bad = await vao(['session', 'start', 'bot', '--data', '{nope']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--data is not valid JSON/);
+    const both = await vao(['session', 'start', 'bot', '--data', '{}', '--data-file', 'x.json']);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /not both/);
+    const provider = await vao(['session', 'start', 'bot', '--provider', 'zoom']);
+    assert.equal(provider.code, 2);
+  });
+
+  test('session start prints the room and token; list shows it live; stop --now ends it', async () => {
+    const taskQueue = uniqueTaskQueue('cli-session');
+    const agentName = `cli-sess-${process.pid}`;
+    await pipecatClientFor(sim).createAgent({ serviceName: agentName, image: 'acme/bot:1.0', autoScaling: { minAgents: 0, maxAgents: 2 } });
+    await new Promise((r) => setTimeout(r, 600));
+    const keyEnv = { TEMPORAL_TASK_QUEUE: taskQueue, VAO_ENCRYPTION_KEYS: `test:${Buffer.alloc(32, 7).toString('base64')}` };
+    await withWorker(env, depsFor(sim), taskQueue, async () => {
+      const start = await vao(['session', 'start', agentName, '--key', `k-${process.pid}`, '--daily', '--data', '{"customer":"c-1"}'], keyEnv);
+      assert.equal(start.code, 0, start.stderr);
+      const info = JSON.parse(start.stdout) as { sessionId: string; dailyRoom: string; dailyToken: string };
+      assert.match(info.dailyToken, /^eyJ/, 'the token was unsealed for the caller');
+      assert.equal(sim.liveSessionCount(agentName), 1);
+      const list = await vao(['session', 'list', '--json'], keyEnv);
+      assert.equal(list.code, 0, list.stderr);
+      const rows = JSON.parse(list.stdout) as Array<{ sessionId?: string; state?: string }>;
+      assert.ok(rows.some((r) => r.sessionId === info.sessionId && r.state === 'live'));
+      const stop = await vao(['session', 'stop', `k-${process.pid}`, '--now', '--wait'], keyEnv);
+      assert.equal(stop.code, 0, stop.stderr);
+      assert.equal((JSON.parse(stop.stdout) as { endReason: string }).endReason, 'stopped');
+    });
+    assert.equal(sim.liveSessionCount(agentName), 0);
   });
 });

@@ -4,6 +4,7 @@ import { InputError } from '../domain/validation';
 import { ProviderError } from '../providers/http';
 import { EXIT, UsageError } from './common';
 import { registerDeployCommands } from './deploy';
+import { registerSessionCommands } from './session';
 import { registerSimulateCommand } from './simulate';
 
 export function buildProgram(): Command {
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
   registerDeployCommands(program);
+  registerSessionCommands(program);
   registerSimulateCommand(program);
   return program;
 }

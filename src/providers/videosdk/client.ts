@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import type { Dispatcher } from 'undici';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { callProvider, ProviderError } from '../http';
 import {
   EndVideoSdkSessionResponseSchema,
@@ -77,5 +77,19 @@ export class VideoSdkClient {
   async listSessions(page = 1, perPage = 10) {
     const res = await this.call('listSessions', 'GET', `/ai/v1/ai-deployment-sessions?page=${page}&perPage=${perPage}`, VideoSdkSessionListSchema);
     return res.data!;
+  }
+
+  /** PEM of the key VideoSDK signs webhooks with (public endpoint, no auth). */
+  async fetchWebhookPublicKey(): Promise<string> {
+    const res = await callProvider({
+      provider: 'videosdk',
+      operation: 'getWebhookPublicKey',
+      method: 'GET',
+      url: `${this.options.apiUrl}/v2/public/rsa-public-key`,
+      timeoutMs: this.options.timeoutMs,
+      schema: z.object({ publicKey: z.string().min(1) }),
+      dispatcher: this.options.dispatcher,
+    });
+    return res.data!.publicKey;
   }
 }
