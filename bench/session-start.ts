@@ -1,0 +1,138 @@
+/**
+ * Session benchmarks against the Pipecat simulator, on a real Temporal dev server:
+ *  1. start latency through `startSession` (update-with-start) vs a direct POST /start, p50/p95;
+ *  2. many live session workflows parked on their goodbye timers in one worker: RSS, CPU, activity slots.
+ * Usage: npm run bench:sessions -- [--starts 200] [--parked 2000]
+ */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../src/activities';
+import { startSession } from '../src/client/session';
+import { PipecatClient } from '../src/providers/pipecat/client';
+import { Sealer } from '../src/security/sealing';
+import { startPipecatSimulator } from '../src/simulators/pipecat';
+import { freePort, resolveTemporalCli, startDevServer } from '../src/temporal/dev-server';
+import { WORKFLOWS_PATH } from '../src/worker';
+import { machineDescription, percentile } from './stats';
+
+const { values: args } = parseArgs({
+  options: { starts: { type: 'string', default: '200' }, parked: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '25' } },
+});
+const STARTS = Number(args.starts);
+const PARKED = Number(args.parked);
+const CONCURRENCY = Number(args.concurrency);
+
+async function pool<T>(count: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        out[i] = await fn(i);
+      }
+    }),
+  );
+  return out;
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const cliPath = await resolveTemporalCli(process.env.TEMPORAL_CLI_PATH || undefined);
+  const server = await startDevServer({ cliPath, port: await freePort(), uiPort: null });
+  const sim = await startPipecatSimulator({ seed: 5, timing: { reconcileDelayMs: 0, creatingMs: 0, validatingMs: 0 } });
+  const pc = new PipecatClient({ apiUrl: sim.url, publicApiUrl: sim.publicUrl, privateApiKey: sim.privateApiKey, publicApiKey: sim.publicApiKey, timeoutMs: 10_000 });
+  const sealer = new Sealer([{ id: 'bench', key: randomBytes(32) }]);
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const taskQueue = 'bench-sessions';
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    taskQueue,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: createActivities({ pipecat: pc, sealer }),
+    maxCachedWorkflows: PARKED + 100,
+  });
+  const lines: string[] = [`Session benchmarks — ${new Date().toISOString()}`, `Machine: ${machineDescription()}`, ''];
+
+  try {
+    await worker.runUntil(async () => {
+      await pc.createAgent({ serviceName: 'bench-agent', image: 'acme/bot:1.0', autoScaling: { minAgents: 0, maxAgents: 50_000 }, maxSessionDuration: 14_400 });
+      await new Promise((r) => setTimeout(r, 50));
+
+      // 1. Start latency, one request at a time so each measures a single round trip.
+      for (let i = 0; i < 20; i++) await pc.startSession('bench-agent', { body: {} }); // warm-up
+      const direct: number[] = [];
+      for (let i = 0; i < STARTS; i++) {
+        const t = performance.now();
+        await pc.startSession('bench-agent', { body: { i } });
+        direct.push(performance.now() - t);
+      }
+      for (let i = 0; i < 20; i++) {
+        await startSession(client, { agentName: 'bench-agent', sessionKey: `warm-${i}`, statusPollSec: 3600 }, { taskQueue, sealer });
+      }
+      const viaWorkflow: number[] = [];
+      for (let i = 0; i < STARTS; i++) {
+        const t = performance.now();
+        await startSession(client, { agentName: 'bench-agent', sessionKey: `lat-${i}`, statusPollSec: 3600 }, { taskQueue, sealer });
+        viaWorkflow.push(performance.now() - t);
+      }
+      const ms = (v: number) => v.toFixed(1);
+      const d50 = percentile(direct, 50);
+      const w50 = percentile(viaWorkflow, 50);
+      lines.push(
+        `Start latency (${STARTS} sequential starts each):`,
+        '',
+        '| path | p50 (ms) | p95 (ms) |',
+        '|---|---|---|',
+        `| direct POST /start to the simulator | ${ms(d50)} | ${ms(percentile(direct, 95))} |`,
+        `| startSession (update-with-start → workflow → activity → POST /start) | ${ms(w50)} | ${ms(percentile(viaWorkflow, 95))} |`,
+        '',
+        `p50 overhead ${ms(w50 - d50)} ms (ratio ${(w50 / d50).toFixed(1)}×); target p50 overhead <= 50 ms: ${w50 - d50 <= 50 ? 'met' : 'MISSED'}`,
+        '',
+      );
+
+      // 2. Parked sessions: every workflow waits on its goodbye timer (polls every hour).
+      const t0 = Date.now();
+      await pool(PARKED, CONCURRENCY, (i) =>
+        startSession(client, { agentName: 'bench-agent', sessionKey: `park-${i}`, statusPollSec: 3600, maxDurationSec: 14_000 }, { taskQueue, sealer }),
+      );
+      const startedIn = (Date.now() - t0) / 1000;
+      await new Promise((r) => setTimeout(r, 5000)); // settle
+      const cpu0 = process.cpuUsage();
+      const w0 = Date.now();
+      const rss: number[] = [];
+      const inFlight: number[] = [];
+      for (let s = 0; s < 30; s++) {
+        rss.push(process.memoryUsage().rss);
+        inFlight.push(worker.getStatus().numInFlightActivities);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      const cpu = process.cpuUsage(cpu0);
+      const cpuPct = ((cpu.user + cpu.system) / 1000 / (Date.now() - w0)) * 100;
+      const maxRss = Math.max(...rss) / 2 ** 20;
+      lines.push(
+        `Parked sessions: ${PARKED} live agentSession workflows started in ${startedIn.toFixed(0)} s (${(PARKED / startedIn).toFixed(0)}/s), then observed for 30 s while they wait:`,
+        '',
+        `- RSS of the process (worker + simulator + client): max ${maxRss.toFixed(0)} MB; target <= 400 MB: ${maxRss <= 400 ? 'met' : 'MISSED'}`,
+        `- CPU while waiting: ${cpuPct.toFixed(1)} % of one core`,
+        `- activities in flight while waiting: max ${Math.max(...inFlight)} (no activity slot is held by a waiting session)`,
+        `- live sessions on the simulator: ${sim.liveSessionCount('bench-agent')}`,
+      );
+    });
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await sim.close();
+    await connection.close();
+    await nativeConnection.close();
+    await server.stop();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
+  process.exit(1);
+});
