@@ -21,6 +21,7 @@ export interface CreateWorkerOptions {
   /** A pre-built bundle (tests, production); without it the workflows are bundled at start-up. */
   workflowBundle?: WorkflowBundleWithSourceMap;
   shutdownGraceMs?: number;
+  maxCachedWorkflows?: number;
 }
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, 'workflows');
@@ -33,6 +34,8 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     activities: options.activities,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     shutdownGraceTime: options.shutdownGraceMs ?? 30_000,
+    // Each cached workflow costs ~0.3 MB; parked sessions need no cache, they are replayed when they wake.
+    maxCachedWorkflows: options.maxCachedWorkflows ?? 400,
   });
 }
 
@@ -157,6 +160,7 @@ export async function startWorkerProcess(
       taskQueue: config.temporal.taskQueue,
       activities: createActivities(createProviderDeps(config, sealer, { videosdkWebhookUrl })),
       shutdownGraceMs: config.shutdownGraceMs,
+      maxCachedWorkflows: config.maxCachedWorkflows,
     });
     logger.info(`Worker polling task queue "${config.temporal.taskQueue}"`, {
       namespace: target.namespace,

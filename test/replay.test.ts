@@ -8,8 +8,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { startDeploy } from '../src/client/deploy';
 import { deployWorkflowId } from '../src/domain/deploy';
+import { sessionWorkflowId } from '../src/domain/session';
+import { startSession } from '../src/client/session';
+import { sessionStopSignal } from '../src/workflows/messages';
 import type { PipecatSimulator } from '../src/simulators/pipecat';
-import { depsFor, seedLiveAgent, startSim } from './helpers/pipecat';
+import { depsFor, pipecatClientFor, seedLiveAgent, startSim, testSealer } from './helpers/pipecat';
 import { createTestEnv, uniqueTaskQueue, withWorker, workflowBundle } from './helpers/temporal';
 
 /**
@@ -35,8 +38,11 @@ function workflowIdOf(history: ReturnType<typeof historyFromJSON>): string {
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
   const type = started?.workflowType?.name;
   const payload = started?.input?.payloads?.[0]?.data;
-  const input = payload ? (JSON.parse(Buffer.from(payload).toString('utf8')) as { agentName?: string }) : {};
+  const input = payload
+    ? (JSON.parse(Buffer.from(payload).toString('utf8')) as { agentName?: string; provider?: 'pipecat' | 'videosdk'; sessionKey?: string })
+    : {};
   if (type === 'deployAgent' && input.agentName) return deployWorkflowId(input.agentName);
+  if (type === 'agentSession' && input.sessionKey) return sessionWorkflowId(input.provider ?? 'pipecat', input.sessionKey);
   throw new Error(`no workflow id rule for recorded ${type ?? 'unknown'} history`);
 }
 
@@ -65,9 +71,33 @@ describe('workflow determinism (replay)', () => {
     }
   });
 
+  test('a fresh session history (start, graceful stop) replays on the current code', async () => {
+    const agentName = `replay-s-${process.pid}`;
+    await pipecatClientFor(sim).createAgent({ serviceName: agentName, image: 'acme/bot:1.0', autoScaling: { minAgents: 0, maxAgents: 2 } });
+    await new Promise((r) => setTimeout(r, 700));
+    const taskQueue = uniqueTaskQueue('replay');
+    const sessionKey = `replay-${process.pid}`;
+    const workflowId = sessionWorkflowId('pipecat', sessionKey);
+    await withWorker(env, depsFor(sim), taskQueue, async () => {
+      await startSession(env.client, { agentName, sessionKey, graceSec: 0.2, statusPollSec: 60 }, { taskQueue, sealer: testSealer });
+      await env.client.workflow.getHandle(workflowId).signal(sessionStopSignal);
+      assert.equal((await env.client.workflow.getHandle(workflowId).result()).endReason, 'stopped');
+    });
+    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId);
+    if (process.env.RECORD_HISTORIES === '1') {
+      const json = execFileSync(
+        process.env.TEMPORAL_CLI_PATH!,
+        ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', process.env.TEMPORAL_TEST_ADDRESS!],
+        { encoding: 'utf8' },
+      );
+      writeFileSync(path.join(FIXTURES, 'agent-session-stop.json'), json);
+    }
+  });
+
   test('every committed history replays on the current code', async () => {
     const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
-    assert.ok(files.length >= 1, 'at least one recorded history is committed');
+    assert.ok(files.length >= 2, 'recorded histories are committed');
     for (const file of files) {
       const history = historyFromJSON(JSON.parse(readFileSync(path.join(FIXTURES, file), 'utf8')));
       await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowIdOf(history));

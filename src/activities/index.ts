@@ -1,5 +1,6 @@
 import { createDeployActivities, type DeployActivityDeps } from './deploy';
 import { createSessionActivities, type SessionActivityDeps } from './session';
+import { createValidationActivities } from './validation';
 
 export type ActivityDeps = DeployActivityDeps & SessionActivityDeps;
 
@@ -8,6 +9,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createDeployActivities(deps),
     ...createSessionActivities(deps),
+    ...createValidationActivities(),
   };
 }
 

@@ -5,7 +5,7 @@ import { startSession, SessionNotStartedError } from '../client/session';
 import { loadConfig } from '../config';
 import { sessionWorkflowId, type AgentSessionInput, type AgentSessionResult } from '../domain/session';
 import { parseInput } from '../domain/validation';
-import { AgentSessionInputSchema } from '../domain/session';
+import { AgentSessionInputSchema } from '../domain/session-schema';
 import { loadSealer } from '../security/sealing';
 import type { agentSession } from '../workflows/agent-session';
 import { sessionStatusQuery, sessionStopNowSignal, sessionStopSignal } from '../workflows/messages';

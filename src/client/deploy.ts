@@ -1,5 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { DeployAgentInputSchema, deployWorkflowId, type DeployAgentInput, type DeployStatus } from '../domain/deploy';
+import { DeployAgentInputSchema } from '../domain/deploy-schema';
+import { deployWorkflowId, type DeployAgentInput, type DeployStatus } from '../domain/deploy';
 import { parseInput } from '../domain/validation';
 import type { deployAgent } from '../workflows/deploy-agent';
 import { deployStatusQuery } from '../workflows/messages';

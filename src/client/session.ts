@@ -6,7 +6,8 @@ import {
   type Client,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { AgentSessionInputSchema, sessionWorkflowId, type AgentSessionInput, type AgentSessionResult, type SealedStartInfo, type StartInfo } from '../domain/session';
+import { AgentSessionInputSchema } from '../domain/session-schema';
+import { sessionWorkflowId, type AgentSessionInput, type AgentSessionResult, type SealedStartInfo, type StartInfo } from '../domain/session';
 import { parseInput } from '../domain/validation';
 import type { Sealer } from '../security/sealing';
 import type { agentSession } from '../workflows/agent-session';

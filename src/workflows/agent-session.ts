@@ -7,23 +7,23 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { SessionTarget } from '../activities/session';
 import {
-  AgentSessionInputSchema,
   DEFAULT_MAX_SESSION_SEC,
   sessionSchedule,
   sessionWorkflowId,
   type AgentSessionInput,
+  type AgentSessionOptions,
   type AgentSessionResult,
   type EndReason,
   type SealedStartInfo,
   type SessionStatus,
 } from '../domain/session';
-import { describeIssues } from '../domain/validation';
 import { sessionEndedSignal, sessionStartedUpdate, sessionStatusQuery, sessionStopNowSignal, sessionStopSignal } from './messages';
 
 const quick = proxyActivities<Activities>({
@@ -47,19 +47,6 @@ const stopper = proxyActivities<Activities>({
  * running — also when cancelled. Callers get the room/socket through the `started` update.
  */
 export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSessionResult> {
-  const parsed = AgentSessionInputSchema.safeParse(rawInput);
-  if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(`Invalid agentSession input: ${describeIssues(parsed.error)}`, 'InvalidInput');
-  }
-  const input = parsed.data;
-  const workflowId = workflowInfo().workflowId;
-  const expectedId = sessionWorkflowId(input.provider, input.sessionKey);
-  if (workflowId !== expectedId) {
-    throw ApplicationFailure.nonRetryable(`agentSession must run as workflow id "${expectedId}" so one sessionKey gives one session`, 'InvalidInput');
-  }
-  const goodbye = input.goodbye ?? (input.provider === 'pipecat' ? { kind: 'session-proxy' as const, path: '/goodbye' } : { kind: 'none' as const });
-  const target: SessionTarget = { provider: input.provider, agentName: input.agentName, deploymentId: input.deploymentId, tag: input.tag };
-
   const status: SessionStatus = {
     state: 'starting',
     sessionId: null,
@@ -101,6 +88,27 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
   setHandler(sessionStopNowSignal, () => {
     stopMode = 'now';
   });
+
+  // Validate only after the handlers exist, so an update-with-start on bad input gets the error too.
+  let input: AgentSessionOptions;
+  try {
+    input = await proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } }).validateAgentSessionInput(rawInput);
+  } catch (err) {
+    // zod runs in a local activity, not here: see activities/validation.ts.
+    const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : (err as ApplicationFailure);
+    startFailure = failure;
+    await condition(allHandlersFinished);
+    throw failure;
+  }
+  const workflowId = workflowInfo().workflowId;
+  const expectedId = sessionWorkflowId(input.provider, input.sessionKey);
+  if (workflowId !== expectedId) {
+    startFailure = ApplicationFailure.nonRetryable(`agentSession must run as workflow id "${expectedId}" so one sessionKey gives one session`, 'InvalidInput');
+    await condition(allHandlersFinished);
+    throw startFailure;
+  }
+  const goodbye = input.goodbye ?? (input.provider === 'pipecat' ? { kind: 'session-proxy' as const, path: '/goodbye' } : { kind: 'none' as const });
+  const target: SessionTarget = { provider: input.provider, agentName: input.agentName, deploymentId: input.deploymentId, tag: input.tag };
 
   const startedAtMs = () => (status.startedAt ? Date.parse(status.startedAt) : null);
   const finish = async (endReason: EndReason, error: string | null = null): Promise<AgentSessionResult> => {

@@ -2,13 +2,13 @@ import {
   ActivityFailure,
   ApplicationFailure,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { WaitForDeploymentResult } from '../activities/deploy';
 import {
-  DeployAgentInputSchema,
   DEPLOY_FAILED,
   deployWorkflowId,
   specFromInput,
@@ -18,7 +18,6 @@ import {
   type DeployFailureInfo,
   type DeployStatus,
 } from '../domain/deploy';
-import { describeIssues } from '../domain/validation';
 import { deployStatusQuery } from './messages';
 
 
@@ -30,15 +29,21 @@ const { describeAgent, applyAgentDeploy } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 12 },
 });
 
+/** Validation runs in a local activity so zod is not instantiated per workflow (see activities/validation.ts). */
+async function validateInput(raw: DeployAgentInput) {
+  try {
+    return await proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } }).validateDeployAgentInput(raw);
+  } catch (err) {
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) throw err.cause;
+    throw err;
+  }
+}
+
 /** After this many state changes, stop asking the poller to report each one: history stays bounded. */
 const MAX_REPORTED_CHANGES = 40;
 
 export async function deployAgent(rawInput: DeployAgentInput): Promise<DeployAgentResult> {
-  const parsed = DeployAgentInputSchema.safeParse(rawInput);
-  if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(`Invalid deployAgent input: ${describeIssues(parsed.error)}`, 'InvalidInput');
-  }
-  const input = parsed.data;
+  const input = await validateInput(rawInput);
   const expectedId = deployWorkflowId(input.agentName);
   if (workflowInfo().workflowId !== expectedId) {
     throw ApplicationFailure.nonRetryable(
