@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { activityInfo, heartbeat, log, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
-import { SESSION_IDENTITY_PATH, sessionSchedule, type Goodbye } from '../domain/session';
+import { resolveSessionLength, SESSION_IDENTITY_PATH, sessionSchedule, type Goodbye } from '../domain/session';
 import { ProviderError } from '../providers/http';
 import type { PipecatClient } from '../providers/pipecat/client';
 import type { StartSessionRequest } from '../providers/pipecat/schemas';
@@ -36,7 +36,8 @@ export interface StartSessionActivityInput extends SessionTarget {
   pipecat?: StartSessionRequest;
   env?: Record<string, string>;
   metaData?: Record<string, unknown>;
-  maxDurationSec: number;
+  /** The caller's wish; the agent's cap is looked up here and wins. */
+  requestedMaxDurationSec?: number;
   goodbyeLeadSec: number;
   graceSec: number;
   announceDeadline: boolean;
@@ -50,6 +51,8 @@ export type StartSessionActivityResult =
       sessionId: string;
       /** When the start request that created it was sent; the session's schedule counts from here. */
       startedAtMs: number;
+      maxDurationSec: number;
+      goodbyeLeadSec: number;
       recovered: boolean;
       dailyRoom: string | null;
       wsUrl: string | null;
@@ -120,8 +123,15 @@ export function createSessionActivities(deps: SessionActivityDeps) {
     return { found: null };
   }
 
-  async function sendStart(input: StartSessionActivityInput, sentAtMs: number) {
-    const schedule = sessionSchedule(sentAtMs, input.maxDurationSec, input.goodbyeLeadSec, input.graceSec);
+  async function platformCapSec(target: SessionTarget): Promise<number | null> {
+    if (target.provider === 'videosdk') return null;
+    const agent = await deps.pipecat.getAgent(target.agentName!);
+    if (!agent) throw ApplicationFailure.nonRetryable(`Pipecat Cloud agent ${target.agentName} not found`, 'AgentNotFound');
+    return agent.deployment?.manifest?.spec?.maxSessionDurationSeconds ?? null;
+  }
+
+  async function sendStart(input: StartSessionActivityInput, length: { maxDurationSec: number; goodbyeLeadSec: number }, sentAtMs: number) {
+    const schedule = sessionSchedule(sentAtMs, length.maxDurationSec, length.goodbyeLeadSec, input.graceSec);
     const plan = input.announceDeadline
       ? { sessionDeadline: new Date(schedule.stopAtMs).toISOString(), goodbyeAt: new Date(schedule.goodbyeAtMs).toISOString() }
       : {};
@@ -161,16 +171,6 @@ export function createSessionActivities(deps: SessionActivityDeps) {
   }
 
   return {
-    /** The platform's session cap for the agent, in seconds (null when it has none or says nothing). */
-    async describeSessionLimits(target: SessionTarget): Promise<{ maxSessionDurationSec: number | null }> {
-      return withFailureMapping(async () => {
-        if (target.provider === 'videosdk') return { maxSessionDurationSec: null };
-        const agent = await deps.pipecat.getAgent(target.agentName!);
-        if (!agent) throw ApplicationFailure.nonRetryable(`Pipecat Cloud agent ${target.agentName} not found`, 'AgentNotFound');
-        return { maxSessionDurationSec: agent.deployment?.manifest?.spec?.maxSessionDurationSeconds ?? null };
-      });
-    },
-
     /**
      * Starts the session, waiting out capacity (429) with full-jitter exponential backoff (or the
      * provider's Retry-After) inside this one heartbeating activity, so a 429 storm costs no history.
@@ -187,6 +187,8 @@ export function createSessionActivities(deps: SessionActivityDeps) {
         let mustReconcileSince: number | null = info.attempt > 1 ? (progress.firstSendAtMs ?? info.scheduledTimestampMs) : null;
         let delayMs = backoff.initialMs;
         let lastError = '';
+        // The agent's cap, read in the same activity as the start: one task hop less per session.
+        const length = resolveSessionLength(input.provider, await platformCapSec(input), input.requestedMaxDurationSec, input.goodbyeLeadSec);
 
         for (;;) {
           if (mustReconcileSince !== null) {
@@ -198,6 +200,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
                 outcome: 'started',
                 sessionId: r.found.sessionId,
                 startedAtMs: r.found.createdAtMs,
+                ...length,
                 recovered: true,
                 dailyRoom: null,
                 wsUrl: null,
@@ -219,11 +222,12 @@ export function createSessionActivities(deps: SessionActivityDeps) {
           progress.firstSendAtMs ??= sentAtMs;
           heartbeat(progress);
           try {
-            const started = await sendStart(input, sentAtMs);
+            const started = await sendStart(input, length, sentAtMs);
             return {
               outcome: 'started',
               sessionId: started.sessionId,
               startedAtMs: sentAtMs,
+              ...length,
               recovered: false,
               dailyRoom: started.dailyRoom,
               wsUrl: started.wsUrl,

@@ -88,3 +88,18 @@ export function sessionSchedule(startedAtMs: number, maxDurationSec: number, goo
   const goodbyeAtMs = capAtMs - goodbyeLeadSec * 1000;
   return { capAtMs, goodbyeAtMs, stopAtMs: Math.min(capAtMs, goodbyeAtMs + graceSec * 1000) };
 }
+
+/**
+ * The session's length: the caller's `maxDurationSec` if any, never past the platform's cap (Pipecat's
+ * default cap is 7200 s when the agent sets none), and a goodbye lead that fits inside it.
+ */
+export function resolveSessionLength(
+  provider: 'pipecat' | 'videosdk',
+  platformCapSec: number | null,
+  requestedSec: number | undefined,
+  goodbyeLeadSec: number,
+): { maxDurationSec: number; goodbyeLeadSec: number } {
+  const cap = platformCapSec ?? (provider === 'pipecat' ? DEFAULT_MAX_SESSION_SEC : null);
+  const maxDurationSec = Math.min(requestedSec ?? cap ?? DEFAULT_MAX_SESSION_SEC, cap ?? Infinity);
+  return { maxDurationSec, goodbyeLeadSec: Math.min(goodbyeLeadSec, Math.max(0, maxDurationSec - 1)) };
+}

@@ -14,7 +14,6 @@ import {
 import type { Activities } from '../activities';
 import type { SessionTarget } from '../activities/session';
 import {
-  DEFAULT_MAX_SESSION_SEC,
   sessionSchedule,
   sessionWorkflowId,
   type AgentSessionInput,
@@ -149,11 +148,6 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
   };
 
   try {
-    const limits = await quick.describeSessionLimits(target);
-    const platformCap = limits.maxSessionDurationSec ?? (input.provider === 'pipecat' ? DEFAULT_MAX_SESSION_SEC : null);
-    const maxDurationSec = Math.min(input.maxDurationSec ?? platformCap ?? DEFAULT_MAX_SESSION_SEC, platformCap ?? Infinity);
-    const goodbyeLeadSec = Math.min(input.goodbyeLeadSec, Math.max(0, maxDurationSec - 1));
-
     const starter = proxyActivities<Activities>({
       startToCloseTimeout: (input.startTimeoutSec + 120) * 1000,
       heartbeatTimeout: '30 seconds',
@@ -177,8 +171,8 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
           : undefined,
       env: input.env,
       metaData: input.metaData,
-      maxDurationSec,
-      goodbyeLeadSec,
+      requestedMaxDurationSec: input.maxDurationSec,
+      goodbyeLeadSec: input.goodbyeLeadSec,
       graceSec: input.graceSec,
       announceDeadline: input.announceDeadline,
       giveUpAtMs: Date.now() + input.startTimeoutSec * 1000,
@@ -191,7 +185,7 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
       return await finish('capacity', `no capacity within ${input.startTimeoutSec} s: ${started.lastError}`);
     }
 
-    const schedule = sessionSchedule(started.startedAtMs, maxDurationSec, goodbyeLeadSec, input.graceSec);
+    const schedule = sessionSchedule(started.startedAtMs, started.maxDurationSec, started.goodbyeLeadSec, input.graceSec);
     status.sessionId = started.sessionId;
     status.startedAt = new Date(started.startedAtMs).toISOString();
     status.deadline = new Date(schedule.stopAtMs).toISOString();
