@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       BENCH_TEMPORAL_ADDRESS: server.address,
       BENCH_TASK_QUEUE: taskQueue,
       BENCH_BUNDLE_PATH: bundlePath,
-      BENCH_MAX_CACHED: process.env.VAO_MAX_CACHED_WORKFLOWS ?? '400',
+      BENCH_MAX_CACHED: process.env.VAO_MAX_CACHED_WORKFLOWS ?? '250',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

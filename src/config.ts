@@ -43,7 +43,7 @@ export const ENV_SCHEMA = z.object({
   VAO_HTTP_TIMEOUT_MS: integer('VAO_HTTP_TIMEOUT_MS', 100, 600_000).default(15_000),
   VAO_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { message: 'VAO_LOG_LEVEL must be debug, info, warn or error' }).default('info'),
   VAO_SHUTDOWN_GRACE_MS: integer('VAO_SHUTDOWN_GRACE_MS', 0, 3_600_000).default(30_000),
-  VAO_MAX_CACHED_WORKFLOWS: integer('VAO_MAX_CACHED_WORKFLOWS', 0, 1_000_000).default(400),
+  VAO_MAX_CACHED_WORKFLOWS: integer('VAO_MAX_CACHED_WORKFLOWS', 0, 1_000_000).default(250),
   PIPECAT_API_URL: url('PIPECAT_API_URL').default('https://api.pipecat.daily.co/v1'),
   PIPECAT_PRIVATE_API_KEY: optionalSecret,
   PIPECAT_PUBLIC_API_KEY: optionalSecret,

@@ -35,7 +35,7 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     shutdownGraceTime: options.shutdownGraceMs ?? 30_000,
     // Each cached workflow costs ~0.3 MB; parked sessions need no cache, they are replayed when they wake.
-    maxCachedWorkflows: options.maxCachedWorkflows ?? 400,
+    maxCachedWorkflows: options.maxCachedWorkflows ?? 250,
   });
 }
 

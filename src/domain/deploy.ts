@@ -1,4 +1,5 @@
 import type { RevisionSnapshot } from '../providers/pipecat/readiness';
+import type { AgentSpec } from '../providers/pipecat/schemas';
 import type { DeployAgentInputSchema } from './deploy-schema';
 import type { z } from 'zod';
 
@@ -6,19 +7,8 @@ import type { z } from 'zod';
 export type DeployAgentInput = z.input<typeof DeployAgentInputSchema>;
 export type DeployAgentOptions = z.output<typeof DeployAgentInputSchema>;
 
-
 /** The fields that define an agent version on Pipecat Cloud (request casing). */
-export interface AgentDeploySpec {
-  image: string;
-  nodeType?: string;
-  region?: string;
-  secretSet?: string;
-  imagePullSecretSet?: string;
-  autoScaling?: { minAgents?: number; maxAgents?: number };
-  agentProfile?: 'agent-1x' | 'agent-2x' | 'agent-3x';
-  maxSessionDuration?: number;
-  krispViva?: { audioFilter: 'tel' | 'pro' | null };
-}
+export type AgentDeploySpec = AgentSpec;
 
 export function specFromInput(input: DeployAgentOptions): AgentDeploySpec {
   const { image, nodeType, region, secretSet, imagePullSecretSet, autoScaling, agentProfile, maxSessionDuration, krispViva } = input;

@@ -77,6 +77,24 @@ export function matchRoute(routes: Route[], method: string, pathname: string): {
   return { methodMismatch };
 }
 
+/** A lazily parsed JSON body: undefined when empty; `invalid()` is thrown when it is not JSON. */
+export function lazyJson(raw: Buffer, invalid: () => HttpError): () => unknown {
+  let parsed: { value: unknown } | undefined;
+  return () => {
+    if (!parsed) {
+      if (raw.length === 0) parsed = { value: undefined };
+      else {
+        try {
+          parsed = { value: JSON.parse(raw.toString('utf8')) };
+        } catch {
+          throw invalid();
+        }
+      }
+    }
+    return parsed.value;
+  };
+}
+
 export async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
   const chunks: Buffer[] = [];
   let size = 0;

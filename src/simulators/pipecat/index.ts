@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { z } from 'zod';
 import { FaultInjector, seededRandom, type FaultOptions } from '../faults';
-import { closeServer, HttpError, listen, matchRoute, readBody, route, sendJson, type Reply, type Route, type RouteContext } from '../http';
+import { closeServer, HttpError, lazyJson, listen, matchRoute, readBody, route, sendJson, type Reply, type Route, type RouteContext } from '../http';
 import {
   AgentStore,
   agentDetails,
@@ -320,27 +320,12 @@ export async function startPipecatSimulator(options: PipecatSimulatorOptions = {
 
     const raw = await readBody(req, MAX_BODY * 2);
     if (raw === 'too-large') return sendJson(res, 413, { error: 'Request body too large', code: '413' });
-    let parsed: unknown;
-    let parsedDone = false;
     const ctx: RouteContext = {
       req,
       params: matched.params,
       query: url.searchParams,
       raw,
-      json() {
-        if (!parsedDone) {
-          parsedDone = true;
-          if (raw.length === 0) parsed = undefined;
-          else {
-            try {
-              parsed = JSON.parse(raw.toString('utf8'));
-            } catch {
-              throw new HttpError(400, { error: 'Invalid JSON body', code: 'GENERIC_BAD_REQUEST' });
-            }
-          }
-        }
-        return parsed;
-      },
+      json: lazyJson(raw, () => new HttpError(400, { error: 'Invalid JSON body', code: 'GENERIC_BAD_REQUEST' })),
     };
     let reply: Reply;
     try {

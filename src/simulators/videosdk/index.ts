@@ -4,7 +4,7 @@ import { errors as joseErrors, jwtVerify } from 'jose';
 import { request } from 'undici';
 import { z } from 'zod';
 import { FaultInjector, seededRandom, type FaultOptions } from '../faults';
-import { closeServer, HttpError, listen, matchRoute, readBody, route, sendJson, type Reply, type Route, type RouteContext } from '../http';
+import { closeServer, HttpError, lazyJson, listen, matchRoute, readBody, route, sendJson, type Reply, type Route, type RouteContext } from '../http';
 
 /**
  * A VideoSDK "AI deployment session" API simulator: JWT auth exactly as documented (HS256, no prefix,
@@ -258,21 +258,12 @@ export async function startVideoSdkSimulator(options: VideoSdkSimulatorOptions =
     }
     const raw = await readBody(req, 1024 * 1024);
     if (raw === 'too-large') return sendJson(res, 413, { message: 'Request body too large' });
-    let cache: unknown;
     const ctx: RouteContext = {
       req,
       params: matched.params,
       query: url.searchParams,
       raw,
-      json() {
-        if (cache !== undefined || raw.length === 0) return cache;
-        try {
-          cache = JSON.parse(raw.toString('utf8'));
-        } catch {
-          throw new HttpError(400, { message: 'Invalid JSON body' });
-        }
-        return cache;
-      },
+      json: lazyJson(raw, () => new HttpError(400, { message: 'Invalid JSON body' })),
     };
     let reply: Reply;
     try {
