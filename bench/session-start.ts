@@ -21,11 +21,17 @@ import { WORKFLOWS_PATH } from '../src/worker';
 import { machineDescription, percentile } from './stats';
 
 const { values: args } = parseArgs({
-  options: { starts: { type: 'string', default: '200' }, parked: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '25' } },
+  options: {
+    starts: { type: 'string', default: '200' },
+    parked: { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '25' },
+    'gap-ms': { type: 'string', default: '30' },
+  },
 });
 const STARTS = Number(args.starts);
 const PARKED = Number(args.parked);
 const CONCURRENCY = Number(args.concurrency);
+const GAP_MS = Number(args['gap-ms']);
 
 async function pool<T>(count: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(count);
@@ -112,6 +118,14 @@ async function main(): Promise<void> {
         await startSession(client, { agentName: 'bench-agent', sessionKey: `lat-${i}`, statusPollSec: 3600 }, { taskQueue, sealer });
         viaWorkflow.push(performance.now() - t);
       }
+      // Requests that arrive apart (as user requests do) rather than back to back.
+      const spaced: number[] = [];
+      for (let i = 0; i < STARTS; i++) {
+        await new Promise((r) => setTimeout(r, GAP_MS));
+        const t = performance.now();
+        await startSession(client, { agentName: 'bench-agent', sessionKey: `gap-${i}`, statusPollSec: 3600 }, { taskQueue, sealer });
+        spaced.push(performance.now() - t);
+      }
       if (process.env.BENCH_DEBUG) {
         const h = await client.workflow.getHandle(`agent-session:pipecat:lat-${STARTS - 1}`).fetchHistory();
         const time = (e: NonNullable<typeof h.events>[number]) => Number(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6;
@@ -127,9 +141,11 @@ async function main(): Promise<void> {
         '| path | p50 (ms) | p95 (ms) |',
         '|---|---|---|',
         `| direct POST /start to the simulator | ${ms(d50)} | ${ms(percentile(direct, 95))} |`,
-        `| startSession (update-with-start → workflow → activity → POST /start) | ${ms(w50)} | ${ms(percentile(viaWorkflow, 95))} |`,
+        `| startSession, back to back | ${ms(w50)} | ${ms(percentile(viaWorkflow, 95))} |`,
+        `| startSession, requests ${GAP_MS} ms apart | ${ms(percentile(spaced, 50))} | ${ms(percentile(spaced, 95))} |`,
         '',
-        `p50 overhead ${ms(w50 - d50)} ms (ratio ${(w50 / d50).toFixed(1)}×); target p50 overhead <= 50 ms: ${w50 - d50 <= 50 ? 'met' : 'MISSED'}`,
+        `p50 overhead back to back ${ms(w50 - d50)} ms (ratio ${(w50 / d50).toFixed(1)}×): ${w50 - d50 <= 50 ? 'met' : 'MISSED'}; ` +
+          `${GAP_MS} ms apart ${ms(percentile(spaced, 50) - d50)} ms: ${percentile(spaced, 50) - d50 <= 50 ? 'met' : 'MISSED'} (target <= 50 ms)`,
         '',
       );
 
