@@ -1,11 +1,13 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { loadConfig, type AppConfig } from './config';
 import { createLogger, type Logger } from './logging';
 import { PipecatClient } from './providers/pipecat/client';
 import { VideoSdkClient } from './providers/videosdk/client';
+import { dataConverterFor } from './security/data-converter';
 import { loadSealer, type Sealer } from './security/sealing';
 import { startPipecatSimulator, type PipecatSimulator } from './simulators/pipecat';
 import { startVideoSdkSimulator } from './simulators/videosdk';
@@ -22,6 +24,7 @@ export interface CreateWorkerOptions {
   workflowBundle?: WorkflowBundleWithSourceMap;
   shutdownGraceMs?: number;
   maxCachedWorkflows?: number;
+  dataConverter?: DataConverter;
 }
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, 'workflows');
@@ -34,6 +37,7 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     activities: options.activities,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     shutdownGraceTime: options.shutdownGraceMs ?? 30_000,
+    dataConverter: options.dataConverter,
     // Each cached workflow costs ~0.3 MB; parked sessions need no cache, they are replayed when they wake.
     maxCachedWorkflows: options.maxCachedWorkflows ?? 250,
   });
@@ -132,6 +136,14 @@ export async function startWorkerProcess(
       );
     }
 
+    const dataConverter = dataConverterFor(config.encryptionKeys);
+    if (!dataConverter) {
+      const message =
+        'PAYLOAD ENCRYPTION IS OFF: workflow inputs and results (session bodies, phone numbers) are stored in Temporal in plain text; set VAO_ENCRYPTION_KEYS=<id>:<base64 32 bytes> on workers and clients';
+      if (config.sandbox) logger.warn(message);
+      else logger.error(message);
+    }
+
     const target = resolveTemporalTarget(devServer?.address ?? config.temporal.address, env);
     const connection = await NativeConnection.connect(target.connectionOptions);
     cleanups.push(() => connection.close());
@@ -143,7 +155,7 @@ export async function startWorkerProcess(
       cleanups.push(() => clientConnection.close());
       const videosdk = new VideoSdkClient({ ...config.videosdk, timeoutMs: config.httpTimeoutMs });
       const receiver = await startWebhookReceiver({
-        client: new Client({ connection: clientConnection, namespace: target.namespace }),
+        client: new Client({ connection: clientConnection, namespace: target.namespace, dataConverter }),
         publicKey: () => videosdk.fetchWebhookPublicKey(),
         host: config.sandbox ? '127.0.0.1' : '0.0.0.0',
         port: config.sandbox ? 0 : config.webhooks.port,
@@ -161,6 +173,7 @@ export async function startWorkerProcess(
       activities: createActivities(createProviderDeps(config, sealer, { videosdkWebhookUrl })),
       shutdownGraceMs: config.shutdownGraceMs,
       maxCachedWorkflows: config.maxCachedWorkflows,
+      dataConverter,
     });
     logger.info(`Worker polling task queue "${config.temporal.taskQueue}"`, {
       namespace: target.namespace,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { PipecatSimulator } from '../src/simulators/pipecat';
+import { dataConverterFor } from '../src/security/data-converter';
 import { depsFor, pipecatClientFor, startSim } from './helpers/pipecat';
 import { createTestEnv, uniqueTaskQueue, withWorker } from './helpers/temporal';
 
@@ -117,7 +118,7 @@ describe('vao CLI', () => {
       const stop = await vao(['session', 'stop', `k-${process.pid}`, '--now', '--wait'], keyEnv);
       assert.equal(stop.code, 0, stop.stderr);
       assert.equal((JSON.parse(stop.stdout) as { endReason: string }).endReason, 'stopped');
-    });
+    }, { dataConverter: dataConverterFor(keyEnv.VAO_ENCRYPTION_KEYS) });
     assert.equal(sim.liveSessionCount(agentName), 0);
   });
 });

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { dataConverterFor } from '../security/data-converter';
 import { resolveTemporalTarget } from '../temporal/connection';
 
 /** Exit codes: 0 success, 1 the operation failed, 2 bad usage or input. */
@@ -17,7 +18,9 @@ export async function connectClient(): Promise<{ client: Client; close(): Promis
     ...target.connectionOptions,
     connectTimeout: 5000,
   } as Parameters<typeof Connection.connect>[0]);
-  return { client: new Client({ connection, namespace: target.namespace }), close: () => connection.close() };
+  // Same payload encryption as the worker, or results would be unreadable here.
+  const dataConverter = dataConverterFor(process.env.VAO_ENCRYPTION_KEYS || undefined);
+  return { client: new Client({ connection, namespace: target.namespace, dataConverter }), close: () => connection.close() };
 }
 
 export function taskQueue(): string {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../src/activities';
@@ -40,8 +41,10 @@ export async function withWorker<T>(
   deps: ActivityDeps,
   taskQueue: string,
   fn: () => Promise<T>,
+  options: { dataConverter?: DataConverter } = {},
 ): Promise<T> {
   const worker = await Worker.create({
+    dataConverter: options.dataConverter,
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
