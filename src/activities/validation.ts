@@ -3,6 +3,8 @@ import { DeployAgentInputSchema } from '../domain/deploy-schema';
 import type { AgentSessionOptions } from '../domain/session';
 import type { DeployAgentOptions } from '../domain/deploy';
 import { AgentSessionInputSchema } from '../domain/session-schema';
+import { CampaignInputSchema } from '../domain/campaign-schema';
+import type { CampaignOptions } from '../domain/campaign';
 import { describeIssues } from '../domain/validation';
 
 /**
@@ -23,6 +25,9 @@ export function createValidationActivities() {
     },
     async validateAgentSessionInput(raw: unknown): Promise<AgentSessionOptions> {
       return parseOrFail(AgentSessionInputSchema, raw, 'agentSession');
+    },
+    async validateCampaignInput(raw: unknown): Promise<CampaignOptions> {
+      return parseOrFail(CampaignInputSchema, raw, 'campaign');
     },
   };
 }

@@ -42,6 +42,10 @@ export const AgentSessionInputSchema = z
     statusPollSec: z.number().min(0.2).max(3600).default(15),
     /** Put `sessionDeadline` and `goodbyeAt` into the start body so the bot can plan (default true). */
     announceDeadline: z.boolean().default(true),
+    /** Workflow id to signal (`callReport`) with this session's result when it ends, e.g. a campaign. */
+    reportTo: z.string().min(1).optional(),
+    /** Echoed in the report so the receiver knows which contact and attempt this was. */
+    reportTag: z.object({ contactId: z.string(), attempt: z.number().int() }).optional(),
   })
   .superRefine((v, ctx) => {
     if (v.provider === 'pipecat') {

@@ -5,6 +5,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  getExternalWorkflowHandle,
   log,
   proxyActivities,
   proxyLocalActivities,
@@ -23,7 +24,7 @@ import {
   type SealedStartInfo,
   type SessionStatus,
 } from '../domain/session';
-import { sessionEndedSignal, sessionStartedUpdate, sessionStatusQuery, sessionStopNowSignal, sessionStopSignal } from './messages';
+import { callReportSignal, sessionEndedSignal, sessionStartedUpdate, sessionStatusQuery, sessionStopNowSignal, sessionStopSignal } from './messages';
 
 const quick = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -117,7 +118,7 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
     await condition(allHandlersFinished);
     const started = startedAtMs();
     const endedAt = Date.now();
-    return {
+    const result: AgentSessionResult = {
       sessionId: status.sessionId,
       startedAt: status.startedAt,
       endedAt: new Date(endedAt).toISOString(),
@@ -127,6 +128,19 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
       capacityWaitMs,
       error,
     };
+    if (input.reportTo) {
+      // Tell the campaign by workflow id: it may have continued-as-new since it started this call.
+      await getExternalWorkflowHandle(input.reportTo)
+        .signal(callReportSignal, {
+          contactId: input.reportTag?.contactId ?? '',
+          attempt: input.reportTag?.attempt ?? 0,
+          sessionKey: input.sessionKey,
+          result,
+          error,
+        })
+        .catch((err: unknown) => log.warn('Could not report the session result', { reportTo: input.reportTo, error: (err as Error).message }));
+    }
+    return result;
   };
 
   let startRequest: Parameters<Activities['startAgentSession']>[0] | null = null;

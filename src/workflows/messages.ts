@@ -1,6 +1,7 @@
 // Queries, signals and updates, kept apart from workflow code so clients can import them cheaply.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DeployStatus } from '../domain/deploy';
+import type { CallReport, CampaignProgress } from '../domain/campaign';
 import type { SealedStartInfo, SessionStatus } from '../domain/session';
 
 export const deployStatusQuery = defineQuery<DeployStatus>('status');
@@ -14,3 +15,11 @@ export const sessionEndedSignal = defineSignal<[{ source?: string; reason?: stri
 export const sessionStopSignal = defineSignal('stop');
 /** Stop at once, no goodbye. */
 export const sessionStopNowSignal = defineSignal('stopNow');
+
+/** A call attempt reports its outcome to its campaign (by workflow id, so it survives continue-as-new). */
+export const callReportSignal = defineSignal<[CallReport]>('callReport');
+export const campaignProgressQuery = defineQuery<CampaignProgress>('progress');
+export const campaignPauseSignal = defineSignal('pause');
+export const campaignResumeSignal = defineSignal('resume');
+/** graceful: start no new calls, let live ones finish; immediate: also stop live calls now. */
+export const campaignCancelSignal = defineSignal<[{ mode: 'graceful' | 'immediate' }?]>('cancel');
