@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startCampaign } from '../src/client/campaign';
 import type { PipecatSimulator, SessionRecord } from '../src/simulators/pipecat';
-import { campaignProgressQuery } from '../src/workflows/messages';
+import { campaignCancelSignal, campaignPauseSignal, campaignProgressQuery, campaignResumeSignal } from '../src/workflows/messages';
 import { depsFor, pipecatClientFor, startSim } from './helpers/pipecat';
 import { createTestEnv, uniqueTaskQueue, withWorker } from './helpers/temporal';
 
@@ -105,5 +105,78 @@ describe('campaign workflow (real Temporal server + simulator)', () => {
       startCampaign(env.client, { campaignId: 'bad id', contacts: [{ contactId: 'a' }, { contactId: 'a' }], concurrency: 0 }, { taskQueue: 'unused' }),
       (e: unknown) => /campaignId/.test(String(e)) && /concurrency/.test(String(e)),
     );
+  });
+
+  test('pause holds new dials, resume goes on; graceful cancel lets live calls finish and dials no one else', async () => {
+    const agentName = await agent();
+    const taskQueue = uniqueTaskQueue('campaign');
+    const result = await withWorker(env, depsFor(sim), taskQueue, async () => {
+      const handle = await startCampaign(
+        env.client,
+        { campaignId: `pause-${process.pid}`, agentName, contacts: contacts(10), concurrency: 2, session: { statusPollSec: 0.2 } },
+        { taskQueue },
+      );
+      await handle.signal(campaignPauseSignal);
+      await new Promise((r) => setTimeout(r, 1500));
+      const paused = sim.sessions(agentName).length;
+      assert.ok(paused <= 2, `dialled ${paused} while paused`);
+      const progress = await handle.query(campaignProgressQuery);
+      assert.equal(progress.paused, true);
+      assert.equal(progress.live, 0, 'live calls finished while paused');
+      await handle.signal(campaignResumeSignal);
+      await new Promise((r) => setTimeout(r, 400));
+      assert.ok(sim.sessions(agentName).length > paused, 'resumed');
+      await handle.signal(campaignCancelSignal, { mode: 'graceful' });
+      return handle.result();
+    });
+    const dialled = sim.sessions(agentName).length;
+    assert.ok(dialled < 10);
+    assert.equal(result.progress.live, 0);
+    assert.equal(result.outcomes.filter((o) => o.status === 'cancelled').length, 10 - dialled);
+    assert.equal(sim.liveSessionCount(agentName), 0);
+  });
+
+  test('immediate cancel stops live calls at once', async () => {
+    const agentName = await agent();
+    sim.setSessionBehaviour({ naturalDurationMs: null });
+    const taskQueue = uniqueTaskQueue('campaign');
+    try {
+      const result = await withWorker(env, depsFor(sim), taskQueue, async () => {
+        const handle = await startCampaign(
+          env.client,
+          { campaignId: `cancel-${process.pid}`, agentName, contacts: contacts(5), concurrency: 2, session: { statusPollSec: 0.2 } },
+          { taskQueue },
+        );
+        for (let i = 0; i < 50 && sim.liveSessionCount(agentName) < 2; i++) await new Promise((r) => setTimeout(r, 100));
+        assert.equal(sim.liveSessionCount(agentName), 2);
+        await handle.signal(campaignCancelSignal, { mode: 'immediate' });
+        return handle.result();
+      });
+      assert.equal(sim.liveSessionCount(agentName), 0);
+      assert.equal(sim.sessions(agentName).length, 2);
+      assert.equal(result.outcomes.filter((o) => o.status === 'cancelled').length, 3);
+      assert.deepEqual(result.outcomes.filter((o) => o.attempts === 1).flatMap((o) => o.endReasons), ['stopped', 'stopped']);
+    } finally {
+      sim.setSessionBehaviour({ naturalDurationMs: { min: 250, max: 400 } });
+    }
+  });
+
+  test('continues as new on a long list without losing or repeating a contact', async () => {
+    const agentName = await agent();
+    const taskQueue = uniqueTaskQueue('campaign');
+    const campaignId = `can-${process.pid}`;
+    const result = await withWorker(env, depsFor(sim), taskQueue, async () => {
+      const handle = await startCampaign(
+        env.client,
+        { campaignId, agentName, contacts: contacts(30), concurrency: 5, continueAsNewAfterEvents: 60, session: { statusPollSec: 0.2 } },
+        { taskQueue },
+      );
+      return handle.result();
+    });
+    assert.equal(result.progress.completed, 30);
+    assert.equal(sim.sessions(agentName).length, 30);
+    let runs = 0;
+    for await (const wf of env.client.workflow.list({ query: `WorkflowId = 'campaign:${campaignId}'` })) if (wf) runs++;
+    assert.ok(runs >= 2, `expected continue-as-new, saw ${runs} run(s)`);
   });
 });

@@ -28,6 +28,8 @@ export const CampaignInputSchema = z
     session: z.record(z.string(), z.unknown()).default({}),
     contacts: z.array(ContactSchema).min(1, 'must list at least one contact').max(1000, 'inline lists hold at most 1000 contacts'),
     concurrency: z.number().int().min(1).max(500).default(10),
+    /** Continue as new after this many history events (well before Temporal's 10,240 warning). */
+    continueAsNewAfterEvents: z.number().int().min(50).max(10_000).default(4000),
     retry: z
       .strictObject({
         maxAttempts: z.number().int().min(1).max(10).default(3),

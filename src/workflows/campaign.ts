@@ -50,9 +50,6 @@ interface CampaignState {
 
 type CampaignRunInput = CampaignInput & { resume?: CampaignState };
 
-/** Continue as new well before Temporal's 10,240-event warning, whatever the list size. */
-const HISTORY_EVENTS_BEFORE_CONTINUE = 4000;
-
 /**
  * Dials a list of contacts through `agentSession` children, at most `concurrency` at once. Each attempt's
  * workflow id and sessionKey derive from (campaignId, contactId, attempt), so a crash, a re-submitted
@@ -209,7 +206,7 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
       }
     }
 
-    if (workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUE && reports.length === 0) {
+    if (workflowInfo().historyLength > input.continueAsNewAfterEvents && reports.length === 0) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof campaign>({ ...raw, resume: state });
     }
