@@ -121,4 +121,34 @@ describe('vao CLI', () => {
     }, { dataConverter: dataConverterFor(keyEnv.VAO_ENCRYPTION_KEYS) });
     assert.equal(sim.liveSessionCount(agentName), 0);
   });
+
+  test('campaign start from CSV: bad rows reported by line and skipped, the rest dialled; status and results', async () => {
+    const taskQueue = uniqueTaskQueue('cli-campaign');
+    const agentName = `cli-camp-${process.pid}`;
+    await pipecatClientFor(sim).createAgent({ serviceName: agentName, image: 'acme/bot:1.0', autoScaling: { minAgents: 0, maxAgents: 5 } });
+    sim.setSessionBehaviour({ naturalDurationMs: { min: 100, max: 200 } });
+    await new Promise((r) => setTimeout(r, 600));
+    const id = `cli-${process.pid}`;
+    try {
+      await withWorker(env, depsFor(sim), taskQueue, async () => {
+        const start = await vao(['campaign', 'start', '--file', path.join(__dirname, 'fixtures', 'contacts.csv'), '--agent', agentName, '--id', id, '--concurrency', '2'], {
+          TEMPORAL_TASK_QUEUE: taskQueue,
+        });
+        assert.equal(start.code, 0, start.stderr);
+        assert.match(start.stderr, /contacts\.csv:5: skipped: contactId/);
+        assert.match(start.stderr, /contacts\.csv:6: skipped: Quote Not Closed/);
+        assert.match(start.stderr, /3\/3 done/);
+        const results = await vao(['campaign', 'results', id], { TEMPORAL_TASK_QUEUE: taskQueue });
+        const outcomes = results.stdout.trim().split('\n').map((l) => JSON.parse(l) as { contactId: string; status: string });
+        assert.deepEqual(outcomes.map((o) => o.contactId), ['c1', 'c2', 'c3']);
+        assert.ok(outcomes.every((o) => o.status === 'completed'));
+      });
+    } finally {
+      sim.setSessionBehaviour({ naturalDurationMs: null });
+    }
+    assert.equal(sim.sessions(agentName).length, 3);
+    const missing = await vao(['campaign', 'start', '--file', 'nope.csv', '--agent', agentName]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read nope\.csv: ENOENT/);
+  });
 });

@@ -3,6 +3,7 @@ import { ConfigError } from '../config';
 import { InputError } from '../domain/validation';
 import { ProviderError } from '../providers/http';
 import { EXIT, UsageError } from './common';
+import { registerCampaignCommands } from './campaign';
 import { registerDeployCommands } from './deploy';
 import { registerSessionCommands } from './session';
 import { registerSimulateCommand } from './simulate';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: () => undefined });
   registerDeployCommands(program);
   registerSessionCommands(program);
+  registerCampaignCommands(program);
   registerSimulateCommand(program);
   return program;
 }
