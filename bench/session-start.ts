@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') });
   const bundlePath = path.join(mkdtempSync(path.join(tmpdir(), 'vao-bench-')), 'workflows.js');
   writeFileSync(bundlePath, bundle.code);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'session-worker.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'test', 'helpers', 'worker-process.ts')], {
     env: {
       ...process.env,
       BENCH_PIPECAT_URL: sim.url,

@@ -1,9 +1,9 @@
-/** The worker process of the session benchmark: a pre-built bundle, activities on the simulator. */
+/** A worker in its own process (benchmarks, crash tests): a pre-built bundle, activities on the simulator. */
 
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../src/activities';
-import { PipecatClient } from '../src/providers/pipecat/client';
-import { Sealer } from '../src/security/sealing';
+import { createActivities } from '../../src/activities';
+import { PipecatClient } from '../../src/providers/pipecat/client';
+import { Sealer } from '../../src/security/sealing';
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
