@@ -7,7 +7,6 @@ import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startCampaign } from '../src/client/campaign';
 import type { PipecatSimulator } from '../src/simulators/pipecat';
-import { campaignProgressQuery } from '../src/workflows/messages';
 import { pipecatClientFor, startSim } from './helpers/pipecat';
 import { createTestEnv, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
 
@@ -62,19 +61,27 @@ describe('crash safety', { skip: !process.env.TEMPORAL_TEST_ADDRESS && 'needs th
       await new Promise((r) => worker.once('exit', r));
       worker = startWorkerProcess(taskQueue);
     }
+    let result;
     try {
-      const result = await handle.result();
-      assert.equal(result.progress.completed, 24, JSON.stringify(await handle.query(campaignProgressQuery).catch(() => null)));
+      result = await handle.result();
     } finally {
       worker.kill('SIGTERM');
     }
+    // Every contact has a final outcome. A start interrupted by a crash whose session had already ended by
+    // the retry cannot be identified on Pipecat (the bot is gone): it ends `failed` (AmbiguousStart) and is
+    // not dialled again.
+    assert.equal(result.outcomes.length, 24);
+    assert.ok(result.outcomes.every((o) => o.status === 'completed' || o.status === 'failed'));
+    assert.equal(result.progress.completed + result.progress.failed, 24);
+    assert.ok(result.progress.completed >= 20, `only ${result.progress.completed} completed: ${JSON.stringify(result.progress)}`);
+    assert.ok(result.outcomes.every((o) => o.attempts === 1), 'no contact was retried');
     const sessions = sim.sessions(agentName);
     const perContact = new Map<string, number>();
     for (const s of sessions) {
       const key = (s.body as { vaoSessionKey: string }).vaoSessionKey;
       perContact.set(key, (perContact.get(key) ?? 0) + 1);
     }
-    assert.equal(perContact.size, 24, 'every contact attempt dialled');
+    assert.equal(perContact.size, 24, 'every contact was dialled');
     assert.ok([...perContact.values()].every((c) => c === 1), `a session key was dialled twice: ${JSON.stringify([...perContact])}`);
     assert.equal(sessions.length, 24);
     assert.equal(sim.liveSessionCount(agentName), 0);

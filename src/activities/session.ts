@@ -73,6 +73,15 @@ interface StartProgress {
 
 type Reconciled = { found: { sessionId: string; createdAtMs: number } } | { found: null } | { unknown: string };
 
+/** Sleeps in slices, heartbeating, so long capacity waits stay within a short heartbeat timeout. */
+async function sleepWithHeartbeat(ms: number, details: unknown): Promise<void> {
+  const until = Date.now() + ms;
+  for (let left = ms; left > 0; left = until - Date.now()) {
+    await sleep(Math.min(left, 3000));
+    heartbeat(details);
+  }
+}
+
 export function createSessionActivities(deps: SessionActivityDeps) {
   const backoff = deps.capacityBackoff ?? { initialMs: 1000, maxMs: 30_000 };
 
@@ -95,15 +104,16 @@ export function createSessionActivities(deps: SessionActivityDeps) {
         const meta = s.metadata as Record<string, unknown> | undefined;
         return meta?.vaoSessionKey === input.sessionKey;
       });
-      if (mine && mine.status !== 'completed' && mine.status !== 'failed') {
-        return { found: { sessionId: mine.sessionId, createdAtMs: Date.parse(mine.createdAt ?? '') || sinceMs } };
-      }
+      // Found even when it has already ended: the workflow then sees it ended and reports so.
+      if (mine) return { found: { sessionId: mine.sessionId, createdAtMs: Date.parse(mine.createdAt ?? '') || sinceMs } };
       return { found: null };
     }
-    const active = await deps.pipecat.listSessions(input.agentName!, { status: 'active', limit: 100 });
-    const candidates = active.sessions.filter((s) => Date.parse(s.createdAt ?? '') >= windowStart);
-    const unanswered: string[] = [];
-    for (const candidate of candidates) {
+    // Ended sessions count too: a short call may be over by the time a retry looks. Their bot is gone
+    // and cannot say who started it, so any of them makes the outcome unknown.
+    const recent = await deps.pipecat.listSessions(input.agentName!, { status: 'all', limit: 100 });
+    const candidates = recent.sessions.filter((s) => Date.parse(s.createdAt ?? '') >= windowStart);
+    const unanswered: string[] = candidates.filter((s) => s.endedAt != null).map((s) => s.sessionId);
+    for (const candidate of candidates.filter((s) => s.endedAt == null)) {
       try {
         const answer = (await deps.pipecat.proxyToSession(input.agentName!, candidate.sessionId, 'GET', SESSION_IDENTITY_PATH)) as {
           sessionKey?: unknown;
@@ -255,7 +265,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
             }
             progress.capacityWaitMs += waitMs;
             heartbeat(progress);
-            await sleep(waitMs);
+            await sleepWithHeartbeat(waitMs, progress);
           }
         }
       });

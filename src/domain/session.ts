@@ -68,6 +68,8 @@ export interface AgentSessionResult {
   attempts: number;
   capacityWaitMs: number;
   error: string | null;
+  /** The failure's type when `endReason` is 'failed', e.g. `AmbiguousStart` (a call may have happened). */
+  errorType: string | null;
 }
 
 /** Path on the Pipecat session proxy where a bot started by us answers `{sessionKey}` (reconciliation). */

@@ -111,7 +111,7 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
   const target: SessionTarget = { provider: input.provider, agentName: input.agentName, deploymentId: input.deploymentId, tag: input.tag };
 
   const startedAtMs = () => (status.startedAt ? Date.parse(status.startedAt) : null);
-  const finish = async (endReason: EndReason, error: string | null = null): Promise<AgentSessionResult> => {
+  const finish = async (endReason: EndReason, error: string | null = null, errorType: string | null = null): Promise<AgentSessionResult> => {
     status.state = 'ended';
     status.endReason = endReason;
     startFailure ??= ApplicationFailure.nonRetryable(error ?? `session ended: ${endReason}`, endReason === 'capacity' ? 'Capacity' : 'SessionNotStarted');
@@ -127,6 +127,7 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
       attempts: status.attempts,
       capacityWaitMs,
       error,
+      errorType,
     };
     if (input.reportTo) {
       // Tell the campaign by workflow id: it may have continued-as-new since it started this call.
@@ -164,7 +165,8 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
   try {
     const starter = proxyActivities<Activities>({
       startToCloseTimeout: (input.startTimeoutSec + 120) * 1000,
-      heartbeatTimeout: '30 seconds',
+      // Short, so a crashed worker's start is retried (and reconciled) within seconds.
+      heartbeatTimeout: '10 seconds',
       retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
     });
     status.state = 'waiting-capacity';
@@ -280,11 +282,11 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
       await stopSession();
       return await CancellationScope.nonCancellable(() => finish('cancelled'));
     }
-    const message =
-      err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.message : (err as Error).message;
+    const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    const message = cause?.message ?? (err as Error).message;
     await stopSession();
-    startFailure ??= ApplicationFailure.nonRetryable(message, 'SessionStartFailed');
-    const result = await finish('failed', message);
+    startFailure ??= ApplicationFailure.nonRetryable(message, cause?.type ?? 'SessionStartFailed');
+    const result = await finish('failed', message, cause?.type ?? 'SessionFailed');
     throw ApplicationFailure.create({ message: `Session ${input.sessionKey} failed: ${message}`, type: 'SessionFailed', nonRetryable: true, details: [result] });
   }
 }

@@ -159,7 +159,9 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     if (report.result?.sessionId) outcome.sessionIds.push(report.result.sessionId);
     outcome.endReasons.push(endReason);
     outcome.durationSec += report.result?.durationSec ?? 0;
-    const retry = input.retry.on.includes(endReason) && entry.attempt < input.retry.maxAttempts && state.cancelling === null;
+    // A start whose outcome is unknown may have reached the contact: never dial them again automatically.
+    const maybeDialled = report.result?.errorType === 'AmbiguousStart';
+    const retry = !maybeDialled && input.retry.on.includes(endReason) && entry.attempt < input.retry.maxAttempts && state.cancelling === null;
     if (retry) {
       const backoff = input.retry.backoffSec[Math.min(entry.attempt - 1, input.retry.backoffSec.length - 1)]!;
       state.retries.push({ index: entry.index, attempt: entry.attempt + 1, notBefore: Date.now() + backoff * 1000 });
