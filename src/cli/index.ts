@@ -5,6 +5,7 @@ import { ProviderError } from '../providers/http';
 import { EXIT, UsageError } from './common';
 import { registerCampaignCommands } from './campaign';
 import { registerDeployCommands } from './deploy';
+import { registerScheduleCommands } from './schedule';
 import { registerSessionCommands } from './session';
 import { registerSimulateCommand } from './simulate';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerDeployCommands(program);
   registerSessionCommands(program);
   registerCampaignCommands(program);
+  registerScheduleCommands(program);
   registerSimulateCommand(program);
   return program;
 }

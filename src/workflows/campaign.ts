@@ -66,9 +66,13 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     throw err;
   }
   const selfId = workflowInfo().workflowId;
-  if (selfId !== campaignWorkflowId(input.campaignId)) {
-    throw ApplicationFailure.nonRetryable(`campaign ${input.campaignId} must run as workflow id "${campaignWorkflowId(input.campaignId)}"`, 'InvalidInput');
+  // A Temporal Schedule appends the scheduled time to the workflow id: each scheduled run is its own
+  // campaign ("<campaignId>-<time>"), so its calls get their own attempt keys.
+  const base = campaignWorkflowId(input.campaignId);
+  if (selfId !== base && !selfId.startsWith(`${base}-`)) {
+    throw ApplicationFailure.nonRetryable(`campaign ${input.campaignId} must run as workflow id "${base}"`, 'InvalidInput');
   }
+  const runCampaignId = selfId.slice('campaign:'.length);
 
   const state: CampaignState = resume ?? { cursor: 0, retries: [], live: {}, outcomes: {}, paused: false, cancelling: null };
   const reports: CallReport[] = [];
@@ -115,7 +119,7 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
 
   const dial = async (index: number, attempt: number): Promise<void> => {
     const contact = input.contacts[index]!;
-    const sessionKey = callSessionKey(input.campaignId, contact.contactId, attempt);
+    const sessionKey = callSessionKey(runCampaignId, contact.contactId, attempt);
     const sessionInput: AgentSessionInput = {
       ...(input.session as Partial<AgentSessionInput>),
       provider: input.provider,
@@ -221,5 +225,5 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
   }
 
   await condition(allHandlersFinished);
-  return { campaignId: input.campaignId, progress: progress(), outcomes: input.contacts.map((_c, i) => outcomeOf(i)) };
+  return { campaignId: runCampaignId, progress: progress(), outcomes: input.contacts.map((_c, i) => outcomeOf(i)) };
 }
