@@ -1,14 +1,16 @@
+import { createCampaignActivities, type CampaignActivityDeps } from './campaign';
 import { createDeployActivities, type DeployActivityDeps } from './deploy';
 import { createSessionActivities, type SessionActivityDeps } from './session';
 import { createValidationActivities } from './validation';
 
-export type ActivityDeps = DeployActivityDeps & SessionActivityDeps;
+export type ActivityDeps = DeployActivityDeps & SessionActivityDeps & CampaignActivityDeps;
 
 /** Every activity the worker registers, built from injected clients so tests swap endpoints, not code. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createDeployActivities(deps),
     ...createSessionActivities(deps),
+    ...createCampaignActivities(deps),
     ...createValidationActivities(),
   };
 }

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
+import { parse as parseStream } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
+import type { ContactsCursor, ContactsPage } from '../domain/campaign';
 import { ContactSchema } from '../domain/campaign-schema';
 import { describeIssues } from '../domain/validation';
 import type { z } from 'zod';
@@ -74,4 +76,111 @@ export function readContacts(file: string): { contacts: Contact[]; problems: Con
   for (const { record, info } of records) accept(info.lines, record);
   problems.sort((a, b) => a.line - b.line);
   return { contacts, problems };
+}
+
+// ---- Paged reading, for campaigns whose contacts live in a file of any size ----
+
+export type ContactsFormat = 'csv' | 'jsonl';
+
+export function formatOf(file: string, format?: ContactsFormat): ContactsFormat {
+  return format ?? (/\.jsonl?$/i.test(file) ? 'jsonl' : 'csv');
+}
+
+/** Lines of a byte stream with the byte offset just past each one (exact, unlike readline on CRLF files). */
+async function* linesWithOffsets(file: string, start: number): AsyncGenerator<{ text: string; end: number }> {
+  let carry = Buffer.alloc(0);
+  let base = start;
+  for await (const chunk of createReadStream(file, { start }) as AsyncIterable<Buffer>) {
+    let buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    let from = 0;
+    for (let nl = buf.indexOf(10, from); nl !== -1; nl = buf.indexOf(10, from)) {
+      yield { text: buf.subarray(from, nl).toString('utf8'), end: base + nl + 1 };
+      from = nl + 1;
+    }
+    base += from;
+    buf = buf.subarray(from);
+    carry = Buffer.from(buf);
+  }
+  if (carry.length) yield { text: carry.toString('utf8'), end: base + carry.length };
+}
+
+/**
+ * Up to `limit` contacts from `cursor` on (null: the start), with the rows that did not parse and the
+ * cursor of the next page (null at the end). Byte offsets make each page cost only its own rows.
+ */
+export async function readContactsPage(file: string, format: ContactsFormat, cursor: ContactsCursor | null, limit: number): Promise<ContactsPage> {
+  const contacts: ContactsPage['contacts'] = [];
+  const problems: ContactsPage['problems'] = [];
+  const at = cursor ?? { offset: 0, line: 0, header: null };
+  const accept = (line: number, record: Record<string, unknown>) => {
+    const contact = toContact(record);
+    if (typeof contact === 'string') {
+      const id = typeof record.contactId === 'string' && record.contactId ? record.contactId : undefined;
+      problems.push({ line, reason: contact, ...(id ? { contactId: id } : {}) });
+    } else contacts.push({ ...contact, line });
+  };
+
+  if (format === 'jsonl') {
+    let line = at.line;
+    let offset = at.offset;
+    for await (const { text, end } of linesWithOffsets(file, at.offset)) {
+      line++;
+      offset = end;
+      if (text.trim() !== '') {
+        try {
+          const value = JSON.parse(text) as unknown;
+          if (!value || typeof value !== 'object' || Array.isArray(value)) problems.push({ line, reason: 'not a JSON object' });
+          else accept(line, value as Record<string, unknown>);
+        } catch (err) {
+          problems.push({ line, reason: `invalid JSON: ${(err as Error).message}` });
+        }
+      }
+      if (contacts.length + problems.length >= limit) return { contacts, problems, next: { offset, line, header: null } };
+    }
+    return { contacts, problems, next: null };
+  }
+
+  const pending: ContactsPage['problems'] = [];
+  const parser = createReadStream(file, { start: at.offset }).pipe(
+    parseStream({
+      columns: at.header ?? true,
+      skip_empty_lines: true,
+      trim: true,
+      bom: at.offset === 0,
+      info: true,
+      relax_column_count_less: true,
+      skip_records_with_error: true,
+      on_skip: (err: { message: string; lines?: number } | undefined) => {
+        if (err) pending.push({ line: at.line + (err.lines ?? 0), reason: err.message });
+      },
+    }),
+  );
+  let header = at.header;
+  let last: ContactsCursor | null = null;
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number; bytes: number; columns?: Array<{ name: string }> } }>) {
+      header ??= (info.columns ?? []).map((c) => c.name);
+      const line = at.line + info.lines;
+      // Skipped rows are reported in file order, before the record that follows them.
+      while (pending.length && pending[0]!.line < line) problems.push(pending.shift()!);
+      accept(line, record);
+      last = { offset: at.offset + info.bytes, line, header };
+      if (contacts.length + problems.length >= limit) return { contacts, problems, next: last };
+    }
+  } finally {
+    parser.destroy();
+  }
+  problems.push(...pending);
+  return { contacts, problems, next: null };
+}
+
+/** Rows (valid or not) in a contacts file: the campaign's total, for progress and ETA. */
+export async function countContactRows(file: string, format: ContactsFormat): Promise<number> {
+  let rows = 0;
+  for (let cursor: ContactsCursor | null = null, first = true; first || cursor; first = false) {
+    const page: ContactsPage = await readContactsPage(file, format, cursor, 5000);
+    rows += page.contacts.length + page.problems.length;
+    cursor = page.next;
+  }
+  return rows;
 }

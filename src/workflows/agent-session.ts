@@ -7,6 +7,7 @@ import {
   isCancellation,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -24,7 +25,8 @@ import {
   type SealedStartInfo,
   type SessionStatus,
 } from '../domain/session';
-import { callReportSignal, sessionEndedSignal, sessionStartedUpdate, sessionStatusQuery, sessionStopNowSignal, sessionStopSignal } from './messages';
+import { governorWorkflowId } from '../domain/campaign';
+import { adhocSessionSignal, callReportSignal, sessionEndedSignal, sessionStartedUpdate, sessionStatusQuery, sessionStopNowSignal, sessionStopSignal } from './messages';
 
 const quick = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -110,11 +112,21 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
   const goodbye = input.goodbye ?? (input.provider === 'pipecat' ? { kind: 'session-proxy' as const, path: '/goodbye' } : { kind: 'none' as const });
   const target: SessionTarget = { provider: input.provider, agentName: input.agentName, deploymentId: input.deploymentId, tag: input.tag };
 
+  const governorId = governorWorkflowId(input.provider, input.agentName ?? input.deploymentId ?? '');
+  let toldGovernor = false;
+  const tellGovernor = (live: boolean, untilMs: number) => {
+    toldGovernor = live;
+    // No governor means no campaign shares this agent: nothing to tell.
+    getExternalWorkflowHandle(governorId)
+      .signal(adhocSessionSignal, { workflowId, live, untilMs })
+      .catch(() => undefined);
+  };
   const startedAtMs = () => (status.startedAt ? Date.parse(status.startedAt) : null);
   const finish = async (endReason: EndReason, error: string | null = null, errorType: string | null = null): Promise<AgentSessionResult> => {
     status.state = 'ended';
     status.endReason = endReason;
     startFailure ??= ApplicationFailure.nonRetryable(error ?? `session ended: ${endReason}`, endReason === 'capacity' ? 'Capacity' : 'SessionNotStarted');
+    if (toldGovernor) tellGovernor(false, 0);
     await condition(allHandlersFinished);
     const started = startedAtMs();
     const endedAt = Date.now();
@@ -208,6 +220,9 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
     status.goodbyeAt = new Date(schedule.goodbyeAtMs).toISOString();
     status.state = 'live';
     if (endedEarly.has(started.sessionId)) endedBy ??= 'signal';
+    // Ad-hoc sessions tell the agent's capacity governor (if campaigns run on the agent) after they
+    // started, so campaigns make room without delaying this start. Campaign calls are counted by their campaign.
+    if (!input.reportTo && patched('adhoc-capacity-report')) tellGovernor(true, schedule.stopAtMs);
     startInfo = {
       workflowId,
       provider: input.provider,

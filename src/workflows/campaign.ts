@@ -7,6 +7,7 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  proxyActivities,
   proxyLocalActivities,
   setHandler,
   startChild,
@@ -14,56 +15,112 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
+import { nextCallableAt } from '../domain/calling-window';
 import {
   callSessionKey,
   campaignWorkflowId,
+  governorWorkflowId,
   type CallReport,
   type CampaignInput,
   type CampaignOptions,
   type CampaignProgress,
   type CampaignResult,
+  type Contact,
   type ContactOutcome,
+  type ContactsCursor,
+  type OutcomeStatus,
 } from '../domain/campaign';
 import { sessionWorkflowId, type AgentSessionInput } from '../domain/session';
 import type { agentSession } from './agent-session';
+import type { capacityGovernor } from './capacity-governor';
 import {
   callReportSignal,
   campaignCancelSignal,
   campaignPauseSignal,
   campaignProgressQuery,
   campaignResumeSignal,
+  capacityDemandSignal,
+  capacityGrantSignal,
   sessionStopNowSignal,
 } from './messages';
 
+type SourcedContact = Contact & { line?: number };
+
+/** A contact held back until `notBefore`: a retry's backoff, or its calling window. */
+interface Deferred {
+  contact: SourcedContact;
+  attempt: number;
+  notBefore: number;
+  kind: 'retry' | 'window';
+}
+
 /** Carried across continue-as-new: everything needed to go on without re-dialling anyone. */
 interface CampaignState {
-  /** Next contact index never tried. */
-  cursor: number;
-  /** Retries waiting for their time: contact index, next attempt, not before (epoch ms). */
-  retries: Array<{ index: number; attempt: number; notBefore: number }>;
+  concurrency: number;
+  capacity: number | null;
+  total: number;
+  inlineCursor: number;
+  fileCursor: ContactsCursor | null;
+  sourceDone: boolean;
+  /** Read from the file, not tried yet. */
+  buffer: SourcedContact[];
+  deferred: Deferred[];
   /** Live calls by session key. */
-  live: Record<string, { index: number; attempt: number }>;
-  outcomes: Record<string, ContactOutcome>;
+  live: Record<string, { contactId: string; attempt: number }>;
+  /** Contacts with a call live or deferred, and their outcome so far. */
+  open: Record<string, { contact: SourcedContact; outcome: ContactOutcome }>;
+  counts: Record<OutcomeStatus, number>;
+  /** Final outcomes of an inline list (at most 1,000), returned in the result. */
+  outcomes: ContactOutcome[];
+  unflushed: ContactOutcome[];
+  batchSeq: number;
+  sinkErrors: number;
+  recentFinals: number[];
   paused: boolean;
   cancelling: 'graceful' | 'immediate' | null;
+  grant: number | null;
+  governedSince: number | null;
+  startWindow: { start: number; count: number };
 }
 
 type CampaignRunInput = CampaignInput & { resume?: CampaignState };
 
+const FLUSH_EVERY = 100;
+const FLUSH_AFTER_MS = 10_000;
+const GRANT_WAIT_MS = 30_000;
+const KEEPALIVE_MS = 60_000;
+
+const validate = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } });
+const dialCheck = proxyLocalActivities<Activities>({ startToCloseTimeout: '35 seconds', retry: { maximumAttempts: 2 } });
+const files = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
+/** A results webhook that is down is retried for an hour before its batch is given up (and counted). */
+const sink = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+function unwrap(err: unknown): unknown {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : err;
+}
+
 /**
- * Dials a list of contacts through `agentSession` children, at most `concurrency` at once. Each attempt's
- * workflow id and sessionKey derive from (campaignId, contactId, attempt), so a crash, a re-submitted
- * campaign or a duplicate start never dials the same attempt twice. Calls report back by signal to the
- * campaign's workflow id, which survives continue-as-new; a slot frees the moment its call reports.
+ * Dials a list of contacts through `agentSession` children, at most `concurrency` at once (and within
+ * the agent's shared capacity). Each attempt's workflow id and sessionKey derive from (campaignId,
+ * contactId, attempt), so a crash, a re-submitted campaign or a duplicate start never dials the same
+ * attempt twice. Calls report back by signal to the campaign's workflow id, which survives
+ * continue-as-new; a slot frees the moment its call reports.
  */
 export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResult> {
   const { resume, ...raw } = rawInput;
   let input: CampaignOptions;
   try {
-    input = await proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } }).validateCampaignInput(raw);
+    input = await validate.validateCampaignInput(raw);
   } catch (err) {
-    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) throw err.cause;
-    throw err;
+    throw unwrap(err);
   }
   const selfId = workflowInfo().workflowId;
   // A Temporal Schedule appends the scheduled time to the workflow id: each scheduled run is its own
@@ -73,26 +130,64 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     throw ApplicationFailure.nonRetryable(`campaign ${input.campaignId} must run as workflow id "${base}"`, 'InvalidInput');
   }
   const runCampaignId = selfId.slice('campaign:'.length);
+  const agentKey = input.provider === 'pipecat' ? input.agentName! : input.deploymentId!;
 
-  const state: CampaignState = resume ?? { cursor: 0, retries: [], live: {}, outcomes: {}, paused: false, cancelling: null };
+  const state: CampaignState = resume ?? {
+    concurrency: 0,
+    capacity: null,
+    total: input.contacts?.length ?? 0,
+    inlineCursor: 0,
+    fileCursor: null,
+    sourceDone: false,
+    buffer: [],
+    deferred: [],
+    live: {},
+    open: {},
+    counts: { completed: 0, failed: 0, skipped: 0, cancelled: 0 },
+    outcomes: [],
+    unflushed: [],
+    batchSeq: 0,
+    sinkErrors: 0,
+    recentFinals: [],
+    paused: false,
+    cancelling: null,
+    grant: null,
+    governedSince: null,
+    startWindow: { start: 0, count: 0 },
+  };
+  let governed = false;
   const reports: CallReport[] = [];
-  const total = input.contacts.length;
 
+  const limit = (): number => {
+    if (!governed) return state.concurrency;
+    if (state.grant !== null) return Math.min(state.concurrency, state.grant);
+    // No answer from the governor yet: hold back, but never forever.
+    return state.governedSince !== null && Date.now() - state.governedSince > GRANT_WAIT_MS ? state.concurrency : 0;
+  };
+  const liveCount = () => Object.keys(state.live).length;
+  const finalCount = () => state.counts.completed + state.counts.failed + state.counts.skipped + state.counts.cancelled;
   const progress = (): CampaignProgress => {
-    const outcomes = Object.values(state.outcomes);
+    const finals = state.recentFinals;
+    const rate = finals.length >= 2 ? (finals.length - 1) / Math.max(1, finals[finals.length - 1]! - finals[0]!) : null;
+    const remaining = Math.max(0, state.total - finalCount());
+    const waitingForWindow = state.deferred.filter((d) => d.kind === 'window').length;
     return {
-      total,
-      pending: total - state.cursor + state.retries.length,
-      live: Object.keys(state.live).length,
-      completed: outcomes.filter((o) => o.status === 'completed').length,
-      failed: outcomes.filter((o) => o.status === 'failed').length,
-      skipped: outcomes.filter((o) => o.status === 'skipped' || o.status === 'cancelled').length,
-      retriesScheduled: state.retries.length,
+      total: state.total,
+      pending: Math.max(0, remaining - liveCount() - state.deferred.length),
+      waitingForWindow,
+      live: liveCount(),
+      completed: state.counts.completed,
+      failed: state.counts.failed,
+      skipped: state.counts.skipped + state.counts.cancelled,
+      retriesScheduled: state.deferred.length - waitingForWindow,
       paused: state.paused,
       cancelling: state.cancelling,
+      limit: limit(),
+      etaSec: rate ? Math.round(remaining / rate / 1000) : null,
     };
   };
-  // Every signal bumps `changes`: the loop sleeps until something changed or a retry falls due.
+
+  // Every signal bumps `changes`: the loop sleeps until something changed or a timer falls due.
   let changes = 0;
   setHandler(campaignProgressQuery, progress);
   setHandler(callReportSignal, (report) => {
@@ -111,15 +206,141 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     state.cancelling = req?.mode === 'immediate' ? 'immediate' : (state.cancelling ?? 'graceful');
     changes++;
   });
+  setHandler(capacityGrantSignal, ({ limit: granted }) => {
+    state.grant = granted;
+    changes++;
+  });
 
-  const outcomeOf = (index: number): ContactOutcome => {
-    const contactId = input.contacts[index]!.contactId;
-    return (state.outcomes[contactId] ??= { contactId, status: 'failed', attempts: 0, sessionIds: [], endReasons: [], durationSec: 0 });
+  if (!resume) {
+    // Signals and queries work from here on, also while the agent and files are looked at.
+    try {
+      state.capacity = input.agentCapacity ?? (await validate.agentCapacity({ provider: input.provider, agentName: input.agentName }));
+      if (input.contactsFile || input.doNotCall) {
+        const { rows } = await files.prepareCampaignFiles({ contactsFile: input.contactsFile, doNotCallFile: input.doNotCall?.file });
+        if (rows !== null) state.total = rows;
+      }
+    } catch (err) {
+      throw unwrap(err);
+    }
+    state.concurrency = input.concurrency ?? state.capacity ?? 10;
+  }
+
+  const newOutcome = (contact: SourcedContact): ContactOutcome => ({
+    contactId: contact.contactId,
+    status: 'failed',
+    attempts: 0,
+    sessionIds: [],
+    endReasons: [],
+    durationSec: 0,
+    ...(contact.line !== undefined ? { line: contact.line } : {}),
+  });
+  const finalize = (outcome: ContactOutcome, status: OutcomeStatus, reason?: string) => {
+    outcome.status = status;
+    if (reason) outcome.reason = reason;
+    delete state.open[outcome.contactId];
+    state.counts[status]++;
+    state.unflushed.push(outcome);
+    if (input.contacts) state.outcomes.push(outcome);
+    state.recentFinals.push(Date.now());
+    if (state.recentFinals.length > 100) state.recentFinals.shift();
   };
 
-  const dial = async (index: number, attempt: number): Promise<void> => {
-    const contact = input.contacts[index]!;
+  governed = input.shareCapacity && state.capacity !== null;
+
+  // ---- contacts source: an inline list, or a file read in pages ----
+  const nextContact = async (): Promise<SourcedContact | null> => {
+    if (input.contacts) {
+      if (state.inlineCursor >= input.contacts.length) return null;
+      return { ...input.contacts[state.inlineCursor], line: ++state.inlineCursor } as SourcedContact;
+    }
+    while (state.buffer.length === 0) {
+      if (state.sourceDone) return null;
+      const page = await files.readContactsPage({ path: input.contactsFile!.path, format: input.contactsFile!.format, cursor: state.fileCursor, limit: input.pageSize });
+      state.fileCursor = page.next;
+      state.sourceDone = page.next === null;
+      state.buffer.push(...page.contacts);
+      for (const p of page.problems) {
+        log.warn('Contact row skipped', { line: p.line, reason: p.reason });
+        finalize({ ...newOutcome({ contactId: p.contactId ?? `line-${p.line}`, line: p.line }) }, 'skipped', `invalid-row: ${p.reason}`);
+      }
+    }
+    return state.buffer.shift()!;
+  };
+  /** What state keeps of a contact: inline ones by position (the input has them), file ones whole. */
+  const stored = (c: SourcedContact): SourcedContact => (input.contacts ? { contactId: c.contactId, line: c.line } : c);
+  const full = (c: SourcedContact): SourcedContact => (input.contacts && c.line !== undefined ? { ...input.contacts[c.line - 1]!, line: c.line } : c);
+  const sourceExhausted = () => (input.contacts ? state.inlineCursor >= input.contacts.length : state.sourceDone && state.buffer.length === 0);
+
+  // ---- results sink ----
+  let lastFlushAt = Date.now();
+  const flush = async () => {
+    lastFlushAt = Date.now();
+    if (state.unflushed.length === 0) return;
+    const batch = state.unflushed;
+    state.unflushed = [];
+    if (!input.results) return;
+    const batchId = `${runCampaignId}#${++state.batchSeq}`;
+    try {
+      await sink.recordOutcomes({ campaignId: runCampaignId, batchId, outcomes: batch, sink: input.results });
+    } catch (err) {
+      state.sinkErrors++;
+      log.error('Results batch could not be written', { batchId, outcomes: batch.length, error: (unwrap(err) as Error).message });
+    }
+  };
+
+  // ---- the agent's capacity governor ----
+  const governorId = governorWorkflowId(input.provider, agentKey);
+  const gov: { announced: { want: number; live: number; at: number } | null } = { announced: null };
+  const announce = async (want: number) => {
+    const live = liveCount();
+    const payload = { holder: selfId, want, live, capacity: state.capacity };
+    const send = () => getExternalWorkflowHandle(governorId).signal(capacityDemandSignal, payload);
+    try {
+      await send();
+    } catch {
+      // No governor yet (or it just retired): start one. It outlives this campaign.
+      try {
+        await startChild<typeof capacityGovernor>('capacityGovernor', {
+          workflowId: governorId,
+          args: [{ agent: agentKey }],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+      await send().catch((err: unknown) => log.warn('Capacity governor unreachable', { error: (err as Error).message }));
+    }
+    state.governedSince ??= Date.now();
+    gov.announced = { want, live, at: Date.now() };
+  };
+  const maybeAnnounce = async (readyNow: number) => {
+    if (!governed) return;
+    const want = state.paused || state.cancelling ? 0 : Math.min(state.concurrency, liveCount() + readyNow);
+    const live = liveCount();
+    const draining = state.grant !== null && live > state.grant;
+    const last = gov.announced;
+    if (!last || last.want !== want || (draining && last.live !== live) || Date.now() - last.at >= KEEPALIVE_MS) await announce(want);
+  };
+
+  // ---- dialling ----
+  const dial = async (contact: SourcedContact, attempt: number, outcome: ContactOutcome): Promise<void> => {
     const sessionKey = callSessionKey(runCampaignId, contact.contactId, attempt);
+    if (input.doNotCall || input.consentWebhook) {
+      const check = await dialCheck.checkBeforeDial({
+        campaignId: runCampaignId,
+        contactId: contact.contactId,
+        phone: contact.phone,
+        attempt,
+        doNotCallFile: input.doNotCall?.file,
+        consent: input.consentWebhook,
+      });
+      if (!check.allow) {
+        delete state.live[sessionKey];
+        finalize(outcome, 'skipped', check.reason);
+        changes++;
+        return;
+      }
+    }
     const sessionInput: AgentSessionInput = {
       ...(input.session as Partial<AgentSessionInput>),
       provider: input.provider,
@@ -128,10 +349,9 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
       reportTag: { contactId: contact.contactId, attempt },
       ...(input.provider === 'pipecat'
         ? { agentName: input.agentName, body: { ...contact.data, ...(contact.phone ? { phone: contact.phone } : {}), contactId: contact.contactId } }
-        : { deploymentId: input.deploymentId, tag: input.tag, metaData: { ...contact.data, contactId: contact.contactId } }),
+        : { deploymentId: input.deploymentId, tag: input.tag, metaData: { ...contact.data, ...(contact.phone ? { phone: contact.phone } : {}), contactId: contact.contactId } }),
     };
-    state.live[sessionKey] = { index, attempt };
-    outcomeOf(index).attempts = attempt;
+    outcome.attempts = attempt;
     try {
       await startChild<typeof agentSession>('agentSession', {
         workflowId: sessionWorkflowId(input.provider, sessionKey),
@@ -143,11 +363,10 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         // This attempt was already dialled (a re-submitted campaign, or a reset): never dial it again.
-        // If it is still running it reports to us; if it has ended, count the contact as skipped.
         log.info('Call attempt already exists; not dialling again', { sessionKey });
         delete state.live[sessionKey];
-        const outcome = outcomeOf(index);
-        outcome.status = 'skipped';
+        finalize(outcome, 'skipped', 'already-dialled');
+        changes++;
         return;
       }
       throw err;
@@ -158,21 +377,33 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     const entry = state.live[report.sessionKey];
     if (!entry) return; // a duplicate or stale report
     delete state.live[report.sessionKey];
-    const outcome = outcomeOf(entry.index);
+    const open = state.open[entry.contactId];
+    if (!open) return;
+    const outcome = open.outcome;
     const endReason = report.result?.endReason ?? 'failed';
     if (report.result?.sessionId) outcome.sessionIds.push(report.result.sessionId);
     outcome.endReasons.push(endReason);
     outcome.durationSec += report.result?.durationSec ?? 0;
     // A start whose outcome is unknown may have reached the contact: never dial them again automatically.
     const maybeDialled = report.result?.errorType === 'AmbiguousStart';
-    const retry = !maybeDialled && input.retry.on.includes(endReason) && entry.attempt < input.retry.maxAttempts && state.cancelling === null;
-    if (retry) {
+    const retryable = input.retry.on.includes(endReason);
+    if (!maybeDialled && retryable && entry.attempt < input.retry.maxAttempts && state.cancelling === null) {
       const backoff = input.retry.backoffSec[Math.min(entry.attempt - 1, input.retry.backoffSec.length - 1)]!;
-      state.retries.push({ index: entry.index, attempt: entry.attempt + 1, notBefore: Date.now() + backoff * 1000 });
-      outcome.status = 'failed';
+      state.deferred.push({ contact: open.contact, attempt: entry.attempt + 1, notBefore: Date.now() + backoff * 1000, kind: 'retry' });
     } else {
-      outcome.status = endReason === 'cancelled' ? 'cancelled' : input.retry.on.includes(endReason) ? 'failed' : 'completed';
+      finalize(outcome, endReason === 'cancelled' ? 'cancelled' : retryable ? 'failed' : 'completed', maybeDialled ? 'ambiguous-start' : undefined);
     }
+  };
+
+  const callableAt = (contact: SourcedContact, now: number) => (input.callWindow ? nextCallableAt(now, input.callWindow, contact.timeZone) : now);
+  /** How many more starts the rate limit allows now, and when the next window opens. */
+  const startBudget = (now: number): { budget: number; nextAt: number | null } => {
+    if (!input.maxStartsPerSecond) return { budget: Infinity, nextAt: null };
+    const windowMs = Math.max(1000, 1000 / input.maxStartsPerSecond);
+    const perWindow = Math.max(1, Math.round((input.maxStartsPerSecond * windowMs) / 1000));
+    if (now - state.startWindow.start >= windowMs) state.startWindow = { start: now, count: 0 };
+    const budget = perWindow - state.startWindow.count;
+    return { budget, nextAt: budget > 0 ? null : state.startWindow.start + windowMs };
   };
 
   let stoppedLive = false;
@@ -180,50 +411,107 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     while (reports.length > 0) handle(reports.shift()!);
 
     if (state.cancelling) {
-      for (let i = state.cursor; i < total; i++) outcomeOf(i).status = 'cancelled';
-      state.cursor = total;
-      for (const r of state.retries) outcomeOf(r.index).status = 'cancelled';
-      state.retries = [];
+      for (const d of state.deferred) if (state.open[d.contact.contactId]) finalize(state.open[d.contact.contactId]!.outcome, 'cancelled');
+      state.deferred = [];
+      for (let c = await nextContact(); c; c = await nextContact()) {
+        finalize(newOutcome(c), 'cancelled');
+        if (state.unflushed.length >= FLUSH_EVERY) await flush();
+      }
       if (state.cancelling === 'immediate' && !stoppedLive) {
         stoppedLive = true;
-        for (const key of Object.keys(state.live)) {
-          await getExternalWorkflowHandle(sessionWorkflowId(input.provider, key))
-            .signal(sessionStopNowSignal)
-            .catch(() => undefined);
+        await Promise.all(
+          Object.keys(state.live).map((key) =>
+            getExternalWorkflowHandle(sessionWorkflowId(input.provider, key))
+              .signal(sessionStopNowSignal)
+              .catch(() => undefined),
+          ),
+        );
+      }
+    }
+
+    if (sourceExhausted() && state.deferred.length === 0 && liveCount() === 0) break;
+
+    const now = Date.now();
+    let wakeAt = Infinity;
+    let readyNow = 0;
+    if (!state.paused && !state.cancelling) {
+      let free = limit() - liveCount();
+      let { budget, nextAt } = startBudget(now);
+      const toDial: Array<{ contact: SourcedContact; attempt: number; outcome: ContactOutcome }> = [];
+      const take = (contact: SourcedContact, attempt: number, outcome: ContactOutcome) => {
+        state.live[callSessionKey(runCampaignId, contact.contactId, attempt)] = { contactId: contact.contactId, attempt };
+        state.open[contact.contactId] = { contact: stored(contact), outcome };
+        toDial.push({ contact, attempt, outcome });
+        free--;
+        budget--;
+        state.startWindow.count++;
+      };
+
+      state.deferred.sort((a, b) => a.notBefore - b.notBefore);
+      const stillDeferred: Deferred[] = [];
+      for (const d of state.deferred) {
+        if (d.notBefore > now) {
+          stillDeferred.push(d);
+          continue;
+        }
+        const at = callableAt(d.contact, now);
+        if (at > now) stillDeferred.push({ ...d, notBefore: at, kind: 'window' });
+        else if (free > 0 && budget > 0) take(full(d.contact), d.attempt, state.open[d.contact.contactId]!.outcome);
+        else {
+          readyNow++;
+          stillDeferred.push(d);
         }
       }
+      state.deferred = stillDeferred;
+
+      while (free > 0 && budget > 0 && state.deferred.length < input.maxDeferred) {
+        const contact = await nextContact();
+        if (!contact) break;
+        if (state.open[contact.contactId]) {
+          finalize(newOutcome(contact), 'skipped', 'duplicate');
+          continue;
+        }
+        const outcome = newOutcome(contact);
+        const at = callableAt(contact, now);
+        if (at > now) {
+          state.open[contact.contactId] = { contact: stored(contact), outcome };
+          state.deferred.push({ contact: stored(contact), attempt: 1, notBefore: at, kind: 'window' });
+        } else take(contact, 1, outcome);
+      }
+      if (!sourceExhausted() && state.deferred.length < input.maxDeferred) readyNow += state.concurrency;
+      if (free <= 0 || budget <= 0) readyNow += toDial.length;
+
+      // One workflow task starts them all: the dial check (local activity) and child start run concurrently.
+      await Promise.all(toDial.map((d) => dial(d.contact, d.attempt, d.outcome)));
+
+      // Due ones without a free slot wait for a report (a signal), not for a timer.
+      for (const d of state.deferred) if (d.notBefore > now) wakeAt = Math.min(wakeAt, d.notBefore);
+      if (nextAt !== null && readyNow > 0) wakeAt = Math.min(wakeAt, nextAt);
     }
 
-    const liveCount = Object.keys(state.live).length;
-    if (state.cursor >= total && state.retries.length === 0 && liveCount === 0) break;
+    await maybeAnnounce(readyNow);
+    if (state.unflushed.length >= FLUSH_EVERY) await flush();
+    if (state.unflushed.length > 0) wakeAt = Math.min(wakeAt, lastFlushAt + FLUSH_AFTER_MS);
+    if (Date.now() - lastFlushAt >= FLUSH_AFTER_MS) await flush();
+    if (governed) wakeAt = Math.min(wakeAt, (gov.announced?.at ?? Date.now()) + KEEPALIVE_MS, state.grant === null ? (state.governedSince ?? Date.now()) + GRANT_WAIT_MS : Infinity);
 
-    if (!state.paused && !state.cancelling) {
-      const now = Date.now();
-      let free = input.concurrency - liveCount;
-      state.retries.sort((a, b) => a.notBefore - b.notBefore);
-      while (free > 0 && state.retries.length > 0 && state.retries[0]!.notBefore <= now) {
-        const r = state.retries.shift()!;
-        await dial(r.index, r.attempt);
-        free--;
-      }
-      while (free > 0 && state.cursor < total) {
-        await dial(state.cursor++, 1);
-        free--;
-      }
-    }
-
-    if (workflowInfo().historyLength > input.continueAsNewAfterEvents && reports.length === 0) {
+    if ((workflowInfo().historyLength > input.continueAsNewAfterEvents || workflowInfo().continueAsNewSuggested) && reports.length === 0) {
+      await flush();
       await condition(allHandlersFinished);
+      // Reports that came in while flushing go into the state, not into the void.
+      while (reports.length > 0) handle(reports.shift()!);
       await continueAsNew<typeof campaign>({ ...raw, resume: state });
     }
 
     const seen = changes;
-    const nextRetry = state.retries.length > 0 ? Math.min(...state.retries.map((r) => r.notBefore)) : null;
-    const canDial = !state.paused && !state.cancelling && Object.keys(state.live).length < input.concurrency;
-    if (canDial && nextRetry !== null) await condition(() => changes !== seen, Math.max(1, nextRetry - Date.now()));
-    else await condition(() => changes !== seen);
+    if (reports.length === 0) {
+      if (wakeAt === Infinity) await condition(() => changes !== seen);
+      else await condition(() => changes !== seen, Math.max(1, wakeAt - Date.now()));
+    }
   }
 
+  if (governed) await announce(0);
+  await flush();
   await condition(allHandlersFinished);
-  return { campaignId: runCampaignId, progress: progress(), outcomes: input.contacts.map((_c, i) => outcomeOf(i)) };
+  return { campaignId: runCampaignId, progress: progress(), outcomes: state.outcomes, sinkErrors: state.sinkErrors };
 }

@@ -2,3 +2,4 @@
 export { deployAgent } from './deploy-agent';
 export { agentSession } from './agent-session';
 export { campaign } from './campaign';
+export { capacityGovernor } from './capacity-governor';

@@ -23,3 +23,17 @@ export const campaignPauseSignal = defineSignal('pause');
 export const campaignResumeSignal = defineSignal('resume');
 /** graceful: start no new calls, let live ones finish; immediate: also stop live calls now. */
 export const campaignCancelSignal = defineSignal<[{ mode: 'graceful' | 'immediate' }?]>('cancel');
+
+/** A campaign tells its agent's governor how many calls it could run now and how many are live. */
+export const capacityDemandSignal = defineSignal<[{ holder: string; want: number; live: number; capacity: number | null }]>('capacityDemand');
+/** An ad-hoc session (not a campaign's) began or ended on the agent. */
+export const adhocSessionSignal = defineSignal<[{ workflowId: string; live: boolean; untilMs: number }]>('adhocSession');
+/** The governor's answer to a campaign: live calls it may have now. */
+export const capacityGrantSignal = defineSignal<[{ limit: number }]>('capacityGrant');
+export const governorStateQuery = defineQuery<GovernorView>('state');
+
+export interface GovernorView {
+  capacity: number;
+  adhocLive: number;
+  holders: Record<string, { want: number; live: number; grant: number }>;
+}
