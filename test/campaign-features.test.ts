@@ -266,9 +266,9 @@ describe('campaign features (real Temporal server + simulator)', () => {
           if (!workflowId) await new Promise((r) => setTimeout(r, 100));
         }
         assert.ok(workflowId?.startsWith(`${campaignWorkflowId(campaignId)}-`), `scheduled run id ${workflowId}`);
-        const result = await env.client.workflow.getHandle(workflowId).result();
+        const result = await env.client.workflow.getHandle(workflowId!).result();
         assert.equal(result.progress.completed, 2);
-        assert.equal(result.campaignId, workflowId.slice('campaign:'.length));
+        assert.equal(result.campaignId, workflowId!.slice('campaign:'.length));
         const keys = sim.sessions(agentName).map((s) => (s.body as { vaoSessionKey: string }).vaoSessionKey);
         assert.deepEqual(keys.sort(), [`${result.campaignId}.x.1`, `${result.campaignId}.y.1`]);
       } finally {

@@ -43,6 +43,15 @@ export interface StartSessionActivityInput extends SessionTarget {
   announceDeadline: boolean;
   /** Epoch ms after which capacity waiting gives up. */
   giveUpAtMs: number;
+  /**
+   * One send, no waiting (run as a local activity, for the fast path): a 429 or an unanswered send
+   * returns `retry-later` and the workflow continues with the patient activity.
+   */
+  firstTryOnly?: boolean;
+  /** An earlier try sent a start whose outcome is unknown: reconcile from here before sending. */
+  reconcileSinceMs?: number | null;
+  priorAttempts?: number;
+  priorCapacityWaitMs?: number;
 }
 
 export type StartSessionActivityResult =
@@ -62,7 +71,8 @@ export type StartSessionActivityResult =
       attempts: number;
       capacityWaitMs: number;
     }
-  | { outcome: 'capacity'; attempts: number; capacityWaitMs: number; lastError: string };
+  | { outcome: 'capacity'; attempts: number; capacityWaitMs: number; lastError: string }
+  | { outcome: 'retry-later'; attempts: number; capacityWaitMs: number; lastError: string; reconcileSinceMs: number | null };
 
 interface StartProgress {
   attempts: number;
@@ -133,11 +143,17 @@ export function createSessionActivities(deps: SessionActivityDeps) {
     return { found: null };
   }
 
+  // An agent's cap changes only with a deploy: read it at most once a minute per agent, not once per start.
+  const capCache = new Map<string, { capSec: number | null; until: number }>();
   async function platformCapSec(target: SessionTarget): Promise<number | null> {
     if (target.provider === 'videosdk') return null;
+    const cached = capCache.get(target.agentName!);
+    if (cached && cached.until > Date.now()) return cached.capSec;
     const agent = await deps.pipecat.getAgent(target.agentName!);
     if (!agent) throw ApplicationFailure.nonRetryable(`Pipecat Cloud agent ${target.agentName} not found`, 'AgentNotFound');
-    return agent.deployment?.manifest?.spec?.maxSessionDurationSeconds ?? null;
+    const capSec = agent.deployment?.manifest?.spec?.maxSessionDurationSeconds ?? null;
+    capCache.set(target.agentName!, { capSec, until: Date.now() + 60_000 });
+    return capSec;
   }
 
   async function sendStart(input: StartSessionActivityInput, length: { maxDurationSec: number; goodbyeLeadSec: number }, sentAtMs: number) {
@@ -191,10 +207,18 @@ export function createSessionActivities(deps: SessionActivityDeps) {
       return withFailureMapping(async () => {
         const info = activityInfo();
         const saved = info.heartbeatDetails as StartProgress | undefined;
-        const progress: StartProgress = saved ?? { attempts: 0, capacityWaitMs: 0, firstSendAtMs: null };
+        const progress: StartProgress = saved ?? {
+          attempts: input.priorAttempts ?? 0,
+          capacityWaitMs: input.priorCapacityWaitMs ?? 0,
+          firstSendAtMs: input.reconcileSinceMs ?? null,
+        };
         // A retried activity may have sent a start whose answer nobody saw; the first attempt's schedule
         // time bounds when that could have happened.
-        let mustReconcileSince: number | null = info.attempt > 1 ? (progress.firstSendAtMs ?? info.scheduledTimestampMs) : null;
+        let mustReconcileSince: number | null =
+          info.attempt > 1 ? (progress.firstSendAtMs ?? info.scheduledTimestampMs) : (input.reconcileSinceMs ?? null);
+        const beat = (details: StartProgress) => {
+          if (!input.firstTryOnly) heartbeat(details);
+        };
         let delayMs = backoff.initialMs;
         let lastError = '';
         // The agent's cap, read in the same activity as the start: one task hop less per session.
@@ -230,7 +254,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
           const sentAtMs = Date.now();
           progress.attempts += 1;
           progress.firstSendAtMs ??= sentAtMs;
-          heartbeat(progress);
+          beat(progress);
           try {
             const started = await sendStart(input, length, sentAtMs);
             return {
@@ -250,6 +274,10 @@ export function createSessionActivities(deps: SessionActivityDeps) {
           } catch (err) {
             if (!(err instanceof ProviderError) || err.kind === 'permanent') throw err;
             lastError = err.message;
+            if (input.firstTryOnly) {
+              const unknownOutcome = err.kind === 'retryable' && err.details.maybeApplied;
+              return { outcome: 'retry-later', attempts: progress.attempts, capacityWaitMs: 0, lastError, reconcileSinceMs: unknownOutcome ? sentAtMs : null };
+            }
             if (err.kind === 'retryable') {
               // The request may have created a session: find out before sending another one.
               if (err.details.maybeApplied) mustReconcileSince = sentAtMs;
@@ -264,7 +292,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
               return { outcome: 'capacity', attempts: progress.attempts, capacityWaitMs: progress.capacityWaitMs, lastError };
             }
             progress.capacityWaitMs += waitMs;
-            heartbeat(progress);
+            beat(progress);
             await sleepWithHeartbeat(waitMs, progress);
           }
         }

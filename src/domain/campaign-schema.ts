@@ -1,6 +1,5 @@
-import { IANAZone } from 'luxon';
 import { z } from 'zod';
-import { WEEKDAYS } from './calling-window';
+import { isValidTimeZone, WEEKDAYS } from './calling-window';
 import { AgentNameSchema } from './deploy-schema';
 
 const IdSchema = z
@@ -9,7 +8,7 @@ const IdSchema = z
   .max(100, 'must be at most 100 characters')
   .regex(/^[A-Za-z0-9_@:-]+$/, 'may contain letters, digits and _ @ : - only');
 
-export const TimeZoneSchema = z.string().refine((tz) => IANAZone.isValidZone(tz), { message: 'must be an IANA time zone such as Europe/Paris' });
+export const TimeZoneSchema = z.string().refine((tz) => isValidTimeZone(tz), { message: 'must be an IANA time zone such as Europe/Paris' });
 
 export const ContactSchema = z.strictObject({
   contactId: IdSchema,

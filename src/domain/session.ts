@@ -105,3 +105,33 @@ export function resolveSessionLength(
   const maxDurationSec = Math.min(requestedSec ?? cap ?? DEFAULT_MAX_SESSION_SEC, cap ?? Infinity);
   return { maxDurationSec, goodbyeLeadSec: Math.min(goodbyeLeadSec, Math.max(0, maxDurationSec - 1)) };
 }
+
+/** The start activity's request for validated options (pure: the workflow and the fast-path activity share it). */
+export function buildStartRequest(input: AgentSessionOptions, workflowId: string, nowMs: number) {
+  return {
+    provider: input.provider,
+    agentName: input.agentName,
+    deploymentId: input.deploymentId,
+    tag: input.tag,
+    sessionKey: input.sessionKey,
+    workflowId,
+    pipecat:
+      input.provider === 'pipecat'
+        ? {
+            createDailyRoom: input.createDailyRoom,
+            dailyRoomProperties: input.dailyRoomProperties,
+            dailyMeetingTokenProperties: input.dailyMeetingTokenProperties,
+            enableDefaultIceServers: input.enableDefaultIceServers,
+            transport: input.transport,
+            body: input.body,
+          }
+        : undefined,
+    env: input.env,
+    metaData: input.metaData,
+    requestedMaxDurationSec: input.maxDurationSec,
+    goodbyeLeadSec: input.goodbyeLeadSec,
+    graceSec: input.graceSec,
+    announceDeadline: input.announceDeadline,
+    giveUpAtMs: nowMs + input.startTimeoutSec * 1000,
+  };
+}

@@ -16,6 +16,7 @@ import {
 import type { Activities } from '../activities';
 import type { SessionTarget } from '../activities/session';
 import {
+  buildStartRequest,
   sessionSchedule,
   sessionWorkflowId,
   type AgentSessionInput,
@@ -28,6 +29,8 @@ import {
 import { governorWorkflowId } from '../domain/campaign';
 import { adhocSessionSignal, callReportSignal, sessionEndedSignal, sessionStartedUpdate, sessionStatusQuery, sessionStopNowSignal, sessionStopSignal } from './messages';
 
+type FirstTry = Awaited<ReturnType<Activities['validateAndTryStart']>>['first'];
+const validator = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } });
 const quick = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
@@ -41,6 +44,12 @@ const stopper = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+/** The fast path's local activity: validation and one send, inside the workflow task that accepted the update. */
+const fastPath = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { maximumAttempts: 1 },
 });
 
 /**
@@ -92,9 +101,37 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
   });
 
   // Validate only after the handlers exist, so an update-with-start on bad input gets the error too.
+  //
+  // Fast path: when the platform accepts at once, the session starts inside the first workflow task (one
+  // local activity validates and sends once), so the caller's update returns one task round trip after
+  // the platform answered. A 429, an unanswered send or a failed local activity continue in the patient,
+  // heartbeating activity, which reconciles before it sends again. A local activity is re-run when its
+  // workflow task is lost (worker crash) without knowing it had sent, so the fast path is used only in
+  // the very first workflow task; any later one reconciles from the run's start.
   let input: AgentSessionOptions;
+  let firstTry: FirstTry | null = null;
+  let firstTryError: { message: string; type: string; nonRetryable: boolean } | null = null;
+  let reconcileSinceMs: number | null = null;
   try {
-    input = await proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } }).validateAgentSessionInput(rawInput);
+    const fastPathSafe = workflowInfo().historyLength <= 3;
+    if (patched('local-first-start')) {
+      if (fastPathSafe) {
+        try {
+          const r = await fastPath.validateAndTryStart({ raw: rawInput, workflowId: workflowInfo().workflowId });
+          input = r.options;
+          firstTry = r.first;
+          firstTryError = r.startError;
+        } catch (err) {
+          if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) throw err;
+          // Timed out or crashed mid-send: the session may exist.
+          reconcileSinceMs = workflowInfo().runStartTime.getTime();
+          input = await validator.validateAgentSessionInput(rawInput);
+        }
+      } else {
+        reconcileSinceMs = workflowInfo().runStartTime.getTime();
+        input = await validator.validateAgentSessionInput(rawInput);
+      }
+    } else input = await validator.validateAgentSessionInput(rawInput);
   } catch (err) {
     // zod runs in a local activity, not here: see activities/validation.ts.
     const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : (err as ApplicationFailure);
@@ -182,31 +219,21 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
       retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
     });
     status.state = 'waiting-capacity';
-    startRequest = {
-      ...target,
-      sessionKey: input.sessionKey,
-      workflowId,
-      pipecat:
-        input.provider === 'pipecat'
-          ? {
-              createDailyRoom: input.createDailyRoom,
-              dailyRoomProperties: input.dailyRoomProperties,
-              dailyMeetingTokenProperties: input.dailyMeetingTokenProperties,
-              enableDefaultIceServers: input.enableDefaultIceServers,
-              transport: input.transport,
-              body: input.body,
-            }
-          : undefined,
-      env: input.env,
-      metaData: input.metaData,
-      requestedMaxDurationSec: input.maxDurationSec,
-      goodbyeLeadSec: input.goodbyeLeadSec,
-      graceSec: input.graceSec,
-      announceDeadline: input.announceDeadline,
-      giveUpAtMs: Date.now() + input.startTimeoutSec * 1000,
-    };
-    startRequestedAtMs = Date.now();
-    const started = await starter.startAgentSession(startRequest);
+    startRequest = buildStartRequest(input, workflowId, Date.now());
+    if (firstTryError?.nonRetryable) throw ApplicationFailure.create({ ...firstTryError });
+    // The earliest moment a send can have happened: interrupted starts are reconciled from here.
+    startRequestedAtMs = workflowInfo().runStartTime.getTime();
+    const started =
+      firstTry && firstTry.outcome !== 'retry-later'
+        ? firstTry
+        : await starter.startAgentSession({
+            ...startRequest,
+            // A retryable error from the fast path may have come after the send.
+            reconcileSinceMs: firstTry?.reconcileSinceMs ?? (firstTryError ? workflowInfo().runStartTime.getTime() : reconcileSinceMs),
+            priorAttempts: firstTry?.attempts ?? 0,
+            priorCapacityWaitMs: firstTry?.capacityWaitMs ?? 0,
+          });
+    if (started.outcome === 'retry-later') throw ApplicationFailure.nonRetryable('start activity returned retry-later', 'SessionStartFailed');
     status.attempts = started.attempts;
     capacityWaitMs = started.capacityWaitMs;
     if (started.outcome === 'capacity') {
@@ -297,7 +324,7 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
       await stopSession();
       return await CancellationScope.nonCancellable(() => finish('cancelled'));
     }
-    const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : err instanceof ApplicationFailure ? err : undefined;
     const message = cause?.message ?? (err as Error).message;
     await stopSession();
     startFailure ??= ApplicationFailure.nonRetryable(message, cause?.type ?? 'SessionStartFailed');

@@ -513,5 +513,7 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
   if (governed) await announce(0);
   await flush();
   await condition(allHandlersFinished);
-  return { campaignId: runCampaignId, progress: progress(), outcomes: state.outcomes, sinkErrors: state.sinkErrors };
+  // Inline lists: in the order given (line = position in the list).
+  const outcomes = [...state.outcomes].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  return { campaignId: runCampaignId, progress: progress(), outcomes, sinkErrors: state.sinkErrors };
 }
