@@ -33,6 +33,8 @@ export interface SessionTarget {
 export interface StartSessionActivityInput extends SessionTarget {
   sessionKey: string;
   workflowId: string;
+  /** The campaign this call belongs to, if any: its slot hint rides on the session's webhook URL. */
+  reportTo?: string;
   pipecat?: StartSessionRequest;
   env?: Record<string, string>;
   metaData?: Record<string, unknown>;
@@ -170,8 +172,10 @@ export function createSessionActivities(deps: SessionActivityDeps) {
         ...(deps.videosdkWebhookUrl
           ? {
               webhook: {
-                endPoint: `${deps.videosdkWebhookUrl}?wf=${encodeURIComponent(input.workflowId)}`,
-                events: ['ai-deployment-session-started', 'ai-deployment-session-stopped', 'ai-deployment-session-failed'],
+                endPoint:
+                  `${deps.videosdkWebhookUrl}?wf=${encodeURIComponent(input.workflowId)}` +
+                  (input.reportTo ? `&campaign=${encodeURIComponent(input.reportTo)}&call=${encodeURIComponent(input.sessionKey)}` : ''),
+                events: ['ai-deployment-session-started', 'ai-deployment-session-stopping', 'ai-deployment-session-stopped', 'ai-deployment-session-failed'],
               },
             }
           : {}),

@@ -115,6 +115,7 @@ export function buildStartRequest(input: AgentSessionOptions, workflowId: string
     tag: input.tag,
     sessionKey: input.sessionKey,
     workflowId,
+    reportTo: input.reportTo,
     pipecat:
       input.provider === 'pipecat'
         ? {

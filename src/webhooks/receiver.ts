@@ -4,7 +4,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Logger } from '../logging';
 import { closeServer, listen, readBody, sendJson } from '../simulators/http';
-import { sessionEndedSignal } from '../workflows/messages';
+import { callEndingSignal, sessionEndedSignal } from '../workflows/messages';
 
 /**
  * Receives VideoSDK session webhooks and turns them into signals on the session's workflow.
@@ -29,7 +29,11 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
+// "stopping" ends the conversation: the platform is tearing the session down and its worker no longer
+// counts against capacity, so a campaign's slot frees there, not one teardown later.
 const ENDING_EVENTS = new Set([
+  'ai-deployment-session-stopping',
+  'agent-session-stopping',
   'ai-deployment-session-stopped',
   'ai-deployment-session-failed',
   'agent-session-stopped',
@@ -39,10 +43,8 @@ const KNOWN_EVENTS = new Set([
   ...ENDING_EVENTS,
   'ai-deployment-session-starting',
   'ai-deployment-session-started',
-  'ai-deployment-session-stopping',
   'agent-session-starting',
   'agent-session-started',
-  'agent-session-stopping',
 ]);
 
 const PayloadSchema = z.object({
@@ -91,8 +93,22 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       options.logger.warn('VideoSDK webhook for a session we did not start acknowledged', { sessionId, type: payload.webhookType });
       return sendJson(res, 200, { status: 'ignored', reason: 'unknown session' });
     }
+    // A campaign call: tell the campaign too, so its slot refills now rather than after the call's own
+    // workflow has stopped and reported. The hint only frees the slot; the call's report settles the outcome.
+    const campaignId = url.searchParams.get('campaign');
+    const callKey = url.searchParams.get('call');
+    const hint =
+      campaignId && callKey
+        ? options.client.workflow
+            .getHandle(campaignId)
+            .signal(callEndingSignal, { sessionKey: callKey, sessionId })
+            .catch((err: unknown) => options.logger.info('Campaign slot hint not delivered', { campaignId, error: (err as Error).message }))
+        : Promise.resolve();
     try {
-      await options.client.workflow.getHandle(workflowId).signal(sessionEndedSignal, { source: 'videosdk-webhook', reason: payload.webhookType, sessionId });
+      await Promise.all([
+        options.client.workflow.getHandle(workflowId).signal(sessionEndedSignal, { source: 'videosdk-webhook', reason: payload.webhookType, sessionId }),
+        hint,
+      ]);
       return sendJson(res, 200, { status: 'ok' });
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {

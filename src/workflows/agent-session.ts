@@ -317,6 +317,12 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
     }
     // Stop in every case: after an `ended` signal it is a no-op (404) on the platform, and it guarantees
     // that a caller's "ended" never leaves a billable session running.
+    if (endReason === 'ended' && patched('report-while-stopping')) {
+      // The platform (or a caller) says the session is over: the campaign gets its slot back in the same
+      // workflow task that sends the confirming stop, not one activity round trip later.
+      const [result] = await Promise.all([finish(endReason), stopSession()]);
+      return result;
+    }
     await stopSession();
     return await finish(endReason);
   } catch (err) {

@@ -34,6 +34,7 @@ import { sessionWorkflowId, type AgentSessionInput } from '../domain/session';
 import type { agentSession } from './agent-session';
 import type { capacityGovernor } from './capacity-governor';
 import {
+  callEndingSignal,
   callReportSignal,
   campaignCancelSignal,
   campaignPauseSignal,
@@ -66,7 +67,7 @@ interface CampaignState {
   buffer: SourcedContact[];
   deferred: Deferred[];
   /** Live calls by session key. */
-  live: Record<string, { contactId: string; attempt: number }>;
+  live: Record<string, { contactId: string; attempt: number; ending?: boolean }>;
   /** Contacts with a call live or deferred, and their outcome so far. */
   open: Record<string, { contact: SourcedContact; outcome: ContactOutcome }>;
   counts: Record<OutcomeStatus, number>;
@@ -164,7 +165,8 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     // No answer from the governor yet: hold back, but never forever.
     return state.governedSince !== null && Date.now() - state.governedSince > GRANT_WAIT_MS ? state.concurrency : 0;
   };
-  const liveCount = () => Object.keys(state.live).length;
+  /** Calls holding a slot: a call whose end the platform announced no longer does, even before it reports. */
+  const liveCount = () => Object.values(state.live).filter((c) => !c.ending).length;
   const finalCount = () => state.counts.completed + state.counts.failed + state.counts.skipped + state.counts.cancelled;
   const progress = (): CampaignProgress => {
     const finals = state.recentFinals;
@@ -173,7 +175,7 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     const waitingForWindow = state.deferred.filter((d) => d.kind === 'window').length;
     return {
       total: state.total,
-      pending: Math.max(0, remaining - liveCount() - state.deferred.length),
+      pending: Math.max(0, remaining - Object.keys(state.live).length - state.deferred.length),
       waitingForWindow,
       live: liveCount(),
       completed: state.counts.completed,
@@ -193,6 +195,13 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
   setHandler(callReportSignal, (report) => {
     reports.push(report);
     changes++;
+  });
+  setHandler(callEndingSignal, ({ sessionKey }) => {
+    const call = state.live[sessionKey];
+    if (call && !call.ending) {
+      call.ending = true;
+      changes++;
+    }
   });
   setHandler(campaignPauseSignal, () => {
     state.paused = true;
@@ -317,8 +326,9 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     if (!governed) return;
     const want = state.paused || state.cancelling ? 0 : Math.min(state.concurrency, liveCount() + readyNow);
     const live = liveCount();
-    const draining = state.grant !== null && live > state.grant;
     const last = gov.announced;
+    // Above its share, every call that ends is reported (the governor hands the slot on), down to the share.
+    const draining = state.grant !== null && (live > state.grant || (last !== null && last.live > state.grant));
     if (!last || last.want !== want || (draining && last.live !== live) || Date.now() - last.at >= KEEPALIVE_MS) await announce(want);
   };
 
@@ -429,7 +439,7 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
       }
     }
 
-    if (sourceExhausted() && state.deferred.length === 0 && liveCount() === 0) break;
+    if (sourceExhausted() && state.deferred.length === 0 && Object.keys(state.live).length === 0) break;
 
     const now = Date.now();
     let wakeAt = Infinity;

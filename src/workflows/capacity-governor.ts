@@ -80,11 +80,14 @@ export async function capacityGovernor(input: { agent: string; resume?: Governor
     const targets = fairShares(available, Object.fromEntries(Object.entries(state.holders).map(([id, h]) => [id, h.want])));
     // Nobody dials beyond what is free: start from what each has live (capped by its share), then hand the
     // free slots to those below their share.
+    // A holder may have as many calls live as it was last allowed, even if it reported fewer a while ago
+    // (holders report their live count only when it matters): count that, not the stale report.
     const grants: Record<string, number> = {};
     let free = available;
     for (const [id, h] of Object.entries(state.holders)) {
-      grants[id] = Math.min(targets[id]!, h.live);
-      free -= h.live;
+      const occupied = Math.max(h.live, h.grant);
+      grants[id] = Math.min(targets[id]!, occupied);
+      free -= occupied;
     }
     for (const id of Object.keys(grants).sort()) {
       const extra = Math.max(0, Math.min(targets[id]! - grants[id]!, free));

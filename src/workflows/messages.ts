@@ -18,6 +18,8 @@ export const sessionStopNowSignal = defineSignal('stopNow');
 
 /** A call attempt reports its outcome to its campaign (by workflow id, so it survives continue-as-new). */
 export const callReportSignal = defineSignal<[CallReport]>('callReport');
+/** A campaign call has ended on the platform (from its webhook): its slot is free before the call reports. */
+export const callEndingSignal = defineSignal<[{ sessionKey: string; sessionId: string }]>('callEnding');
 export const campaignProgressQuery = defineQuery<CampaignProgress>('progress');
 export const campaignPauseSignal = defineSignal('pause');
 export const campaignResumeSignal = defineSignal('resume');

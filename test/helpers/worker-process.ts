@@ -3,24 +3,30 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { PipecatClient } from '../../src/providers/pipecat/client';
+import { VideoSdkClient } from '../../src/providers/videosdk/client';
 import { Sealer } from '../../src/security/sealing';
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const env = (name: string) => process.env[name] ?? (() => { throw new Error(`${name} is required`); })();
+  // Pipecat is always wired (an unused address when the run is VideoSDK-only); VideoSDK when given.
+  const pipecatUrl = process.env.BENCH_PIPECAT_URL ?? 'http://127.0.0.1:9';
   const pipecat = new PipecatClient({
-    apiUrl: env('BENCH_PIPECAT_URL'),
-    publicApiUrl: `${env('BENCH_PIPECAT_URL')}/public`,
-    privateApiKey: env('BENCH_PIPECAT_PRIVATE_KEY'),
-    publicApiKey: env('BENCH_PIPECAT_PUBLIC_KEY'),
+    apiUrl: pipecatUrl,
+    publicApiUrl: `${pipecatUrl}/public`,
+    privateApiKey: process.env.BENCH_PIPECAT_PRIVATE_KEY ?? 'unused',
+    publicApiKey: process.env.BENCH_PIPECAT_PUBLIC_KEY ?? 'unused',
     timeoutMs: 10_000,
   });
+  const videosdk = process.env.BENCH_VIDEOSDK_URL
+    ? new VideoSdkClient({ apiUrl: process.env.BENCH_VIDEOSDK_URL, apiKey: env('BENCH_VIDEOSDK_KEY'), secret: env('BENCH_VIDEOSDK_SECRET'), timeoutMs: 10_000 })
+    : undefined;
   const sealer = new Sealer([{ id: 'bench', key: Buffer.from(env('BENCH_SEAL_KEY'), 'base64') }]);
   const worker = await Worker.create({
     connection: await NativeConnection.connect({ address: env('BENCH_TEMPORAL_ADDRESS') }),
     taskQueue: env('BENCH_TASK_QUEUE'),
     workflowBundle: { codePath: env('BENCH_BUNDLE_PATH') },
-    activities: createActivities({ pipecat, sealer }),
+    activities: createActivities({ pipecat, videosdk, sealer, videosdkWebhookUrl: process.env.BENCH_VIDEOSDK_WEBHOOK_URL }),
     maxCachedWorkflows: Number(process.env.BENCH_MAX_CACHED ?? '2500'),
   });
   setInterval(() => {
