@@ -183,6 +183,18 @@ async function main(): Promise<void> {
     const f = figures({ ...ours, stats: () => ({ started: stats.started - warmStats.started, rejected: 0, rejectedAtCapacity: stats.rejectedAtCapacity - warmStats.rejectedAtCapacity }) } as VideoSdkSimulator, ourSessions);
     const wallS = (Date.now() - t0) / 1000;
     if (process.env.BENCH_DEBUG) {
+      const first = Math.min(...ourSessions.map((x) => x.createdAt));
+      const starts = ourSessions.map((x) => x.createdAt).sort((a, b) => a - b);
+      const ends = ourSessions.map((x) => x.naturalEndAt!).sort((a, b) => a - b);
+      const gaps = starts.slice(C).map((st, k) => ({ at: ends[k]! - first, ms: st - ends[k]! }));
+      process.stderr.write(`worst refills: ${[...gaps].sort((a, b) => b.ms - a.ms).slice(0, 12).map((g) => `${(g.at / 1000).toFixed(1)}s:${g.ms.toFixed(0)}`).join(' ')}\n`);
+      for await (const run of client.workflow.list({ query: `WorkflowId = 'campaign:bench'` })) {
+        process.stderr.write(`campaign run started +${((run.startTime.getTime() - first) / 1000).toFixed(1)} s, ${run.historyLength} events\n`);
+        const h = await client.workflow.getHandle('campaign:bench', run.runId).fetchHistory();
+        const t = (e: NonNullable<typeof h.events>[number]) => (Number(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6 - first) / 1000;
+        const failed = (h.events ?? []).filter((e) => e.eventType === 9);
+        if (failed.length) process.stderr.write(`  ${failed.length} workflow tasks failed, first at +${t(failed[0]!).toFixed(1)} s, last at +${t(failed[failed.length - 1]!).toFixed(1)} s; causes ${[...new Set(failed.map((e) => e.workflowTaskFailedEventAttributes?.cause))].join(',')}\n`);
+      }
       // One slot refill, event by event, relative to the moment the ended call stopped holding capacity.
       const mid = [...ourSessions].sort((x, y) => (x.naturalEndAt ?? 0) - (y.naturalEndAt ?? 0))[Math.floor(ourSessions.length / 2)]!;
       const endAt = mid.naturalEndAt!;

@@ -29,8 +29,9 @@ before(async () => {
   receiver = await startWebhookReceiver({ client: env.client, publicKey: vsdk.publicKeyPem, logger: silent });
 });
 after(async () => {
-  await receiver?.close();
+  // The simulator first: it stops sending webhooks, then the receiver finishes what it is handling.
   await vsdk?.close();
+  await receiver?.close();
   await pipecat?.close();
   await env?.teardown();
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { readContacts } from '../campaign/contacts';
 import { startCampaign } from '../client/campaign';
@@ -18,6 +19,28 @@ interface StartFlags {
   concurrency?: number;
   maxAttempts?: number;
   detach?: boolean;
+  window?: string;
+  days?: string;
+  timezone?: string;
+  dnc?: string;
+  consentUrl?: string;
+  results?: string;
+  maxStartsPerSecond?: number;
+}
+
+const DAY_NAMES = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+/** "mon-fri", "sat,sun" or "mon-wed,fri" → day names. */
+export function parseDays(text: string): Array<(typeof DAY_NAMES)[number]> {
+  const out = new Set<(typeof DAY_NAMES)[number]>();
+  for (const part of text.toLowerCase().split(',')) {
+    const [a, b] = part.trim().split('-') as [string, string | undefined];
+    const from = DAY_NAMES.indexOf(a as never);
+    const to = b === undefined ? from : DAY_NAMES.indexOf(b as never);
+    if (from < 0 || to < 0 || to < from) throw new UsageError(`--days: "${part}" is not a day or range like mon-fri`);
+    for (let i = from; i <= to; i++) out.add(DAY_NAMES[i]!);
+  }
+  return [...out];
 }
 
 export function describeProgress(p: CampaignProgress, width = 24): string {
@@ -40,10 +63,20 @@ export function registerCampaignCommands(program: Command): void {
     .option('--id <campaignId>', 'campaign id (default: a new one); the same id never dials anyone twice')
     .option('--concurrency <n>', 'live calls at most (default 10)', parseNumber('--concurrency', { integer: true }))
     .option('--max-attempts <n>', 'attempts per contact (default 3)', parseNumber('--max-attempts', { integer: true }))
+    .option('--window <HH:MM-HH:MM>', 'calling hours, in each contact\'s own time zone (timeZone column) or --timezone')
+    .option('--days <days>', 'calling days with --window, e.g. mon-fri (default every day)')
+    .option('--timezone <tz>', 'IANA time zone for contacts without one (default UTC)')
+    .option('--dnc <file>', 'do-not-call list (phone numbers or contact ids, one per line), checked before each dial')
+    .option('--consent-url <url>', 'consent webhook asked before each dial; no answer means no call')
+    .option('--results <file>', 'append each contact\'s outcome to this JSONL or CSV file (on the worker)')
+    .option('--max-starts-per-second <n>', 'start rate limit', parseNumber('--max-starts-per-second'))
     .option('--detach', 'start and return without showing progress')
     .action(async (flags: StartFlags) => {
       if (flags.provider === 'pipecat' && !flags.agent) throw new UsageError('--agent is required with provider pipecat');
       if (flags.provider === 'videosdk' && !flags.deployment) throw new UsageError('--deployment is required with provider videosdk');
+      if ((flags.days || flags.timezone) && !flags.window) throw new UsageError('--days and --timezone need --window');
+      const window = flags.window ? /^(\d\d:\d\d)-(\d\d:\d\d)$/.exec(flags.window) : null;
+      if (flags.window && !window) throw new UsageError(`--window must look like 09:00-20:00, got "${flags.window}"`);
       let read;
       try {
         read = readContacts(flags.file);
@@ -59,7 +92,19 @@ export function registerCampaignCommands(program: Command): void {
         contacts: read.contacts,
         ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
         ...(flags.maxAttempts !== undefined ? { retry: { maxAttempts: flags.maxAttempts } } : {}),
+        ...(window
+          ? { callWindow: { from: window[1]!, to: window[2]!, ...(flags.days ? { days: parseDays(flags.days) } : {}), ...(flags.timezone ? { timeZone: flags.timezone } : {}) } }
+          : {}),
+        ...(flags.dnc ? { doNotCall: { file: path.resolve(flags.dnc) } } : {}),
+        ...(flags.consentUrl ? { consentWebhook: { url: flags.consentUrl } } : {}),
+        ...(flags.results ? { results: { file: path.resolve(flags.results) } } : {}),
+        ...(flags.maxStartsPerSecond !== undefined ? { maxStartsPerSecond: flags.maxStartsPerSecond } : {}),
       };
+      // Past 1,000 rows the worker reads the file itself, in pages (it must see the same path).
+      if (read.contacts.length > 1000) {
+        delete input.contacts;
+        input.contactsFile = { path: path.resolve(flags.file) };
+      }
       parseInput(CampaignInputSchema, input, 'campaign');
       const { client, close } = await connectClient();
       try {

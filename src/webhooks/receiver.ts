@@ -120,11 +120,16 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     }
   }
 
+  // Requests being handled, so close() returns only after their signals went out (or failed).
+  const inFlight = new Set<Promise<void>>();
   const server = http.createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      options.logger.error('webhook handling failed', { error: (err as Error).message });
-      sendJson(res, 503, { error: 'temporarily unavailable' });
-    });
+    const done = handle(req, res)
+      .catch((err: unknown) => {
+        options.logger.error('webhook handling failed', { error: (err as Error).message });
+        sendJson(res, 503, { error: 'temporarily unavailable' });
+      })
+      .finally(() => inFlight.delete(done));
+    inFlight.add(done);
   });
   const host = options.host ?? '127.0.0.1';
   const port = await listen(server, options.port ?? 0, host);
@@ -132,6 +137,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
   return {
     url,
     endpointFor: (workflowId) => `${url}/webhooks/videosdk?wf=${encodeURIComponent(workflowId)}`,
-    close: () => closeServer(server),
+    close: async () => {
+      await Promise.all([closeServer(server), ...inFlight]);
+    },
   };
 }

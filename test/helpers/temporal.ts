@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -49,7 +50,11 @@ export async function withWorker<T>(
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities(deps),
+    // Campaign calls are started by an activity through a client: it must encode like the worker.
+    activities: createActivities({
+      ...deps,
+      temporal: deps.temporal ?? (options.dataConverter ? new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter: options.dataConverter }) : env.client),
+    }),
   });
   return worker.runUntil(fn);
 }
