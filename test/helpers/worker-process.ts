@@ -23,7 +23,8 @@ async function main(): Promise<void> {
     ? new VideoSdkClient({ apiUrl: process.env.BENCH_VIDEOSDK_URL, apiKey: env('BENCH_VIDEOSDK_KEY'), secret: env('BENCH_VIDEOSDK_SECRET'), timeoutMs: 10_000 })
     : undefined;
   const sealer = new Sealer([{ id: 'bench', key: Buffer.from(env('BENCH_SEAL_KEY'), 'base64') }]);
-  const temporal = new Client({ connection: await Connection.connect({ address: env('BENCH_TEMPORAL_ADDRESS') }) });
+  const clientConnection = await Connection.connect({ address: env('BENCH_TEMPORAL_ADDRESS') });
+  const temporal = new Client({ connection: clientConnection });
   const worker = await Worker.create({
     connection: await NativeConnection.connect({ address: env('BENCH_TEMPORAL_ADDRESS') }),
     taskQueue: env('BENCH_TASK_QUEUE'),
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
   }, 1000).unref();
   process.once('SIGTERM', () => worker.shutdown());
   await worker.run();
+  await clientConnection.close();
 }
 
 main().catch((err) => {
