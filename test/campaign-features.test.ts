@@ -9,10 +9,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startCampaign } from '../src/client/campaign';
 import { createCampaignSchedule } from '../src/client/schedule';
 import { campaignWorkflowId, governorWorkflowId, type ContactOutcome } from '../src/domain/campaign';
-import type { PipecatSimulator, SessionRecord } from '../src/simulators/pipecat';
+import type { PipecatSimulator } from '../src/simulators/pipecat';
 import { fairShares } from '../src/workflows/capacity-governor';
 import { campaignCancelSignal, campaignProgressQuery, governorStateQuery } from '../src/workflows/messages';
-import { depsFor, pipecatClientFor, startSim } from './helpers/pipecat';
+import { depsFor, maxConcurrent, pipecatClientFor, startSim } from './helpers/pipecat';
 import { createTestEnv, uniqueTaskQueue, withWorker } from './helpers/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -58,18 +58,6 @@ async function agent(maxAgents = 50, target = sim): Promise<string> {
   await pipecatClientFor(target).createAgent({ serviceName: name, image: 'acme/bot:1.0', autoScaling: { minAgents: 0, maxAgents } });
   await new Promise((r) => setTimeout(r, 20));
   return name;
-}
-
-function maxConcurrent(sessions: SessionRecord[]): number {
-  const edges = sessions.flatMap((s) => [
-    { t: s.createdAt, d: 1 },
-    { t: s.endedAt ?? Infinity, d: -1 },
-  ]);
-  edges.sort((a, b) => a.t - b.t || a.d - b.d);
-  let live = 0;
-  let max = 0;
-  for (const e of edges) max = Math.max(max, (live += e.d));
-  return max;
 }
 
 /** A fixed-offset zone whose local time is about `hour` o'clock now. */

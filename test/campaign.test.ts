@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startCampaign } from '../src/client/campaign';
-import type { PipecatSimulator, SessionRecord } from '../src/simulators/pipecat';
+import type { PipecatSimulator } from '../src/simulators/pipecat';
 import { campaignCancelSignal, campaignPauseSignal, campaignProgressQuery, campaignResumeSignal } from '../src/workflows/messages';
-import { depsFor, pipecatClientFor, startSim } from './helpers/pipecat';
+import { depsFor, maxConcurrent, pipecatClientFor, startSim } from './helpers/pipecat';
 import { createTestEnv, uniqueTaskQueue, withWorker } from './helpers/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -24,19 +24,6 @@ async function agent(): Promise<string> {
   await pipecatClientFor(sim).createAgent({ serviceName: name, image: 'acme/bot:1.0', autoScaling: { minAgents: 0, maxAgents: 50 } });
   await new Promise((r) => setTimeout(r, 20));
   return name;
-}
-
-/** The most sessions that were live at the same moment. */
-function maxConcurrent(sessions: SessionRecord[]): number {
-  const edges = sessions.flatMap((s) => [
-    { t: s.createdAt, d: 1 },
-    { t: s.endedAt ?? Infinity, d: -1 },
-  ]);
-  edges.sort((a, b) => a.t - b.t || a.d - b.d);
-  let live = 0;
-  let max = 0;
-  for (const e of edges) max = Math.max(max, (live += e.d));
-  return max;
 }
 
 const contacts = (count: number) => Array.from({ length: count }, (_, i) => ({ contactId: `c${i}`, phone: `+1555000${1000 + i}`, data: { name: `Contact ${i}` } }));

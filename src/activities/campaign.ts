@@ -181,10 +181,6 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
      * do-not-call list that cannot be read, or a consent webhook that does not answer 2xx `{"allow": true}`
      * in time, means no call.
      */
-    async checkBeforeDial(input: DialCheck): Promise<{ allow: true } | { allow: false; reason: string }> {
-      return checkBeforeDial(input);
-    },
-
     /**
      * Writes final contact outcomes to the results sink: a JSONL/CSV file (appended once per batch, even
      * when this activity is retried) and/or a signed webhook with `Idempotency-Key: <batch>`.

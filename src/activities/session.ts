@@ -1,7 +1,5 @@
-import { createHmac } from 'node:crypto';
 import { activityInfo, heartbeat, log, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { request } from 'undici';
 import { resolveSessionLength, SESSION_IDENTITY_PATH, sessionSchedule, type Goodbye } from '../domain/session';
 import { ProviderError } from '../providers/http';
 import type { PipecatClient } from '../providers/pipecat/client';
@@ -9,6 +7,7 @@ import type { StartSessionRequest } from '../providers/pipecat/schemas';
 import type { VideoSdkClient } from '../providers/videosdk/client';
 import type { Sealer } from '../security/sealing';
 import { withFailureMapping } from './failures';
+import { postSignedJson } from './webhook';
 
 export interface SessionActivityDeps {
   pipecat: PipecatClient;
@@ -349,16 +348,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
           await deps.pipecat.proxyToSession(input.agentName!, input.sessionId, 'POST', input.goodbye.path, payload);
           return { delivered: true };
         }
-        const body = JSON.stringify(payload);
-        const timestamp = Math.floor(Date.now() / 1000).toString();
-        const headers: Record<string, string> = { 'content-type': 'application/json', 'x-vao-timestamp': timestamp };
-        if (deps.webhookSigningSecret) {
-          headers['x-vao-signature'] = `sha256=${createHmac('sha256', deps.webhookSigningSecret).update(`${timestamp}.${body}`).digest('hex')}`;
-        }
-        const res = await request(input.goodbye.url, { method: 'POST', headers, body, headersTimeout: deps.timeoutMs ?? 10_000, bodyTimeout: deps.timeoutMs ?? 10_000 });
-        await res.body.dump();
-        if (res.statusCode >= 500 || res.statusCode === 429) throw ApplicationFailure.retryable(`goodbye webhook answered ${res.statusCode}`, 'GoodbyeWebhookFailed');
-        if (res.statusCode >= 400) throw ApplicationFailure.nonRetryable(`goodbye webhook answered ${res.statusCode}`, 'GoodbyeWebhookRejected');
+        await postSignedJson(input.goodbye.url, payload, { secret: deps.webhookSigningSecret, timeoutMs: deps.timeoutMs ?? 10_000, what: 'GoodbyeWebhook' });
         return { delivered: true };
       });
     },

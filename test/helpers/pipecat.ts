@@ -48,3 +48,16 @@ export async function seedLiveAgent(sim: PipecatSimulator, agentName: string, im
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** The most sessions that were live at the same moment. */
+export function maxConcurrent(sessions: Array<{ createdAt: number; endedAt: number | null }>): number {
+  const edges = sessions.flatMap((s) => [
+    { t: s.createdAt, d: 1 },
+    { t: s.endedAt ?? Infinity, d: -1 },
+  ]);
+  edges.sort((a, b) => a.t - b.t || a.d - b.d);
+  let live = 0;
+  let max = 0;
+  for (const e of edges) max = Math.max(max, (live += e.d));
+  return max;
+}
