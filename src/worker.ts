@@ -148,17 +148,14 @@ export async function startWorkerProcess(
     const connection = await NativeConnection.connect(target.connectionOptions);
     cleanups.push(() => connection.close());
 
-    // A client for what activities start (campaign calls) and the webhook receiver signals.
-    const clientConnection = await Connection.connect(target.connectionOptions as Parameters<typeof Connection.connect>[0]);
-    cleanups.push(() => clientConnection.close());
-    const client = new Client({ connection: clientConnection, namespace: target.namespace, dataConverter });
-
     // VideoSDK reports session ends by webhook: receive them and signal the session workflows.
     let videosdkWebhookUrl: string | undefined;
     if (config.videosdk.apiKey && config.videosdk.secret) {
+      const clientConnection = await Connection.connect(target.connectionOptions as Parameters<typeof Connection.connect>[0]);
+      cleanups.push(() => clientConnection.close());
       const videosdk = new VideoSdkClient({ ...config.videosdk, timeoutMs: config.httpTimeoutMs });
       const receiver = await startWebhookReceiver({
-        client,
+        client: new Client({ connection: clientConnection, namespace: target.namespace, dataConverter }),
         publicKey: () => videosdk.fetchWebhookPublicKey(),
         host: config.sandbox ? '127.0.0.1' : '0.0.0.0',
         port: config.sandbox ? 0 : config.webhooks.port,
@@ -173,7 +170,7 @@ export async function startWorkerProcess(
       connection,
       namespace: target.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities({ ...createProviderDeps(config, sealer, { videosdkWebhookUrl }), temporal: client }),
+      activities: createActivities(createProviderDeps(config, sealer, { videosdkWebhookUrl })),
       shutdownGraceMs: config.shutdownGraceMs,
       maxCachedWorkflows: config.maxCachedWorkflows,
       dataConverter,

@@ -134,7 +134,7 @@ describe('campaign workflow (real Temporal server + simulator)', () => {
           { campaignId: `cancel-${process.pid}`, agentName, contacts: contacts(5), concurrency: 2, session: { statusPollSec: 0.2 } },
           { taskQueue },
         );
-        for (let i = 0; i < 50 && sim.liveSessionCount(agentName) < 2; i++) await new Promise((r) => setTimeout(r, 100));
+        for (let i = 0; i < 150 && sim.liveSessionCount(agentName) < 2; i++) await new Promise((r) => setTimeout(r, 100));
         assert.equal(sim.liveSessionCount(agentName), 2);
         await handle.signal(campaignCancelSignal, { mode: 'immediate' });
         return handle.result();

@@ -1,11 +1,9 @@
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { log } from '@temporalio/activity';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { countContactRows, formatOf, readContactsPage, type ContactsFormat } from '../campaign/contacts';
 import type { ContactOutcome, ContactsCursor, ContactsPage } from '../domain/campaign';
-import type { AgentSessionInput } from '../domain/session';
 import type { PipecatClient } from '../providers/pipecat/client';
 import { withFailureMapping } from './failures';
 import { postSignedJson } from './webhook';
@@ -14,8 +12,6 @@ export interface CampaignActivityDeps {
   pipecat: PipecatClient;
   /** Signs consent and results webhooks. */
   webhookSigningSecret?: string;
-  /** Starts campaign calls (with the worker's data converter, so their inputs are encrypted too). */
-  temporal?: Client;
   timeoutMs?: number;
 }
 
@@ -83,67 +79,7 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
     }
   }
 
-  async function checkBeforeDial(input: DialCheck): Promise<{ allow: true } | { allow: false; reason: string }> {
-    if (input.doNotCallFile) {
-      let entries: Set<string>;
-      try {
-        entries = await doNotCallEntries(input.doNotCallFile);
-      } catch (err) {
-        log.warn('Do-not-call list unreadable; not dialling', { contactId: input.contactId, error: (err as Error).message });
-        return { allow: false, reason: 'do-not-call-unavailable' };
-      }
-      if (entries.has(input.contactId) || (input.phone && entries.has(normalizePhone(input.phone)))) return { allow: false, reason: 'do-not-call' };
-    }
-    if (input.consent) {
-      try {
-        const answer = (await postSignedJson(
-          input.consent.url,
-          { event: 'consent-check', campaignId: input.campaignId, contactId: input.contactId, phone: input.phone ?? null, attempt: input.attempt },
-          { secret: deps.webhookSigningSecret, timeoutMs: input.consent.timeoutMs, what: 'ConsentWebhook' },
-        )) as { allow?: unknown } | null;
-        if (answer?.allow !== true) return { allow: false, reason: 'no-consent' };
-      } catch (err) {
-        log.warn('Consent webhook failed; not dialling', { contactId: input.contactId, error: (err as Error).message });
-        return { allow: false, reason: 'consent-unavailable' };
-      }
-    }
-    return { allow: true };
-  }
-
   return {
-    /**
-     * One campaign dial, as a local activity in the campaign's workflow task: the do-not-call/consent check,
-     * then the call's `agentSession` workflow started through the client (not as a child: a child's
-     * lifecycle events would triple the campaign's history and its continue-as-new rate). The id policy
-     * makes it safe to repeat: a call already running for this attempt is joined (it reports to the
-     * campaign), one that has ended is never started again.
-     */
-    async dialCall(input: {
-      check: DialCheck | null;
-      workflowId: string;
-      taskQueue: string;
-      session: AgentSessionInput;
-    }): Promise<{ outcome: 'started' } | { outcome: 'skipped'; reason: string }> {
-      if (!deps.temporal) throw ApplicationFailure.nonRetryable('campaign calls need a Temporal client in the activity dependencies', 'NotConfigured');
-      if (input.check) {
-        const verdict = await checkBeforeDial(input.check);
-        if (!verdict.allow) return { outcome: 'skipped', reason: verdict.reason };
-      }
-      try {
-        await deps.temporal.workflow.start('agentSession', {
-          workflowId: input.workflowId,
-          taskQueue: input.taskQueue,
-          args: [input.session],
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        });
-        return { outcome: 'started' };
-      } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) return { outcome: 'skipped', reason: 'already-dialled' };
-        throw err;
-      }
-    },
-
     /** The agent's live-session capacity (Pipecat `maxAgents`), or null when the platform does not say. */
     async agentCapacity(input: { provider: 'pipecat' | 'videosdk'; agentName?: string }): Promise<number | null> {
       return withFailureMapping(async () => {
@@ -181,6 +117,33 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
      * do-not-call list that cannot be read, or a consent webhook that does not answer 2xx `{"allow": true}`
      * in time, means no call.
      */
+    async checkBeforeDial(input: DialCheck): Promise<{ allow: true } | { allow: false; reason: string }> {
+      if (input.doNotCallFile) {
+        let entries: Set<string>;
+        try {
+          entries = await doNotCallEntries(input.doNotCallFile);
+        } catch (err) {
+          log.warn('Do-not-call list unreadable; not dialling', { contactId: input.contactId, error: (err as Error).message });
+          return { allow: false, reason: 'do-not-call-unavailable' };
+        }
+        if (entries.has(input.contactId) || (input.phone && entries.has(normalizePhone(input.phone)))) return { allow: false, reason: 'do-not-call' };
+      }
+      if (input.consent) {
+        try {
+          const answer = (await postSignedJson(
+            input.consent.url,
+            { event: 'consent-check', campaignId: input.campaignId, contactId: input.contactId, phone: input.phone ?? null, attempt: input.attempt },
+            { secret: deps.webhookSigningSecret, timeoutMs: input.consent.timeoutMs, what: 'ConsentWebhook' },
+          )) as { allow?: unknown } | null;
+          if (answer?.allow !== true) return { allow: false, reason: 'no-consent' };
+        } catch (err) {
+          log.warn('Consent webhook failed; not dialling', { contactId: input.contactId, error: (err as Error).message });
+          return { allow: false, reason: 'consent-unavailable' };
+        }
+      }
+      return { allow: true };
+    },
+
     /**
      * Writes final contact outcomes to the results sink: a JSONL/CSV file (appended once per batch, even
      * when this activity is retried) and/or a signed webhook with `Idempotency-Key: <batch>`.

@@ -29,7 +29,6 @@ import {
 import { governorWorkflowId } from '../domain/campaign';
 import { adhocSessionSignal, callReportSignal, sessionEndedSignal, sessionStartedUpdate, sessionStatusQuery, sessionStopNowSignal, sessionStopSignal } from './messages';
 
-type FirstTry = Awaited<ReturnType<Activities['validateAndTryStart']>>['first'];
 const validator = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } });
 const quick = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -44,12 +43,6 @@ const stopper = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
-
-/** The fast path's local activity: validation and one send, inside the workflow task that accepted the update. */
-const fastPath = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '15 seconds',
-  retry: { maximumAttempts: 1 },
 });
 
 /**
@@ -101,37 +94,11 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
   });
 
   // Validate only after the handlers exist, so an update-with-start on bad input gets the error too.
-  //
-  // Fast path: when the platform accepts at once, the session starts inside the first workflow task (one
-  // local activity validates and sends once), so the caller's update returns one task round trip after
-  // the platform answered. A 429, an unanswered send or a failed local activity continue in the patient,
-  // heartbeating activity, which reconciles before it sends again. A local activity is re-run when its
-  // workflow task is lost (worker crash) without knowing it had sent, so the fast path is used only in
-  // the very first workflow task; any later one reconciles from the run's start.
+  // (A fast path that sent the start from a local activity in the first workflow task was taken out: the
+  // crash test found it dialling a contact twice after a kill -9; see docs/sessions.md.)
   let input: AgentSessionOptions;
-  let firstTry: FirstTry | null = null;
-  let firstTryError: { message: string; type: string; nonRetryable: boolean } | null = null;
-  let reconcileSinceMs: number | null = null;
   try {
-    const fastPathSafe = workflowInfo().historyLength <= 3;
-    if (patched('local-first-start')) {
-      if (fastPathSafe) {
-        try {
-          const r = await fastPath.validateAndTryStart({ raw: rawInput, workflowId: workflowInfo().workflowId });
-          input = r.options;
-          firstTry = r.first;
-          firstTryError = r.startError;
-        } catch (err) {
-          if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) throw err;
-          // Timed out or crashed mid-send: the session may exist.
-          reconcileSinceMs = workflowInfo().runStartTime.getTime();
-          input = await validator.validateAgentSessionInput(rawInput);
-        }
-      } else {
-        reconcileSinceMs = workflowInfo().runStartTime.getTime();
-        input = await validator.validateAgentSessionInput(rawInput);
-      }
-    } else input = await validator.validateAgentSessionInput(rawInput);
+    input = await validator.validateAgentSessionInput(rawInput);
   } catch (err) {
     // zod runs in a local activity, not here: see activities/validation.ts.
     const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : (err as ApplicationFailure);
@@ -220,19 +187,9 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
     });
     status.state = 'waiting-capacity';
     startRequest = buildStartRequest(input, workflowId, Date.now());
-    if (firstTryError?.nonRetryable) throw ApplicationFailure.create({ ...firstTryError });
     // The earliest moment a send can have happened: interrupted starts are reconciled from here.
     startRequestedAtMs = workflowInfo().runStartTime.getTime();
-    const started =
-      firstTry && firstTry.outcome !== 'retry-later'
-        ? firstTry
-        : await starter.startAgentSession({
-            ...startRequest,
-            // A retryable error from the fast path may have come after the send.
-            reconcileSinceMs: firstTry?.reconcileSinceMs ?? (firstTryError ? workflowInfo().runStartTime.getTime() : reconcileSinceMs),
-            priorAttempts: firstTry?.attempts ?? 0,
-            priorCapacityWaitMs: firstTry?.capacityWaitMs ?? 0,
-          });
+    const started = await starter.startAgentSession(startRequest);
     if (started.outcome === 'retry-later') throw ApplicationFailure.nonRetryable('start activity returned retry-later', 'SessionStartFailed');
     status.attempts = started.attempts;
     capacityWaitMs = started.capacityWaitMs;

@@ -31,6 +31,7 @@ import {
   type OutcomeStatus,
 } from '../domain/campaign';
 import { sessionWorkflowId, type AgentSessionInput } from '../domain/session';
+import type { agentSession } from './agent-session';
 import type { capacityGovernor } from './capacity-governor';
 import {
   callEndingSignal,
@@ -91,11 +92,7 @@ const GRANT_WAIT_MS = 30_000;
 const KEEPALIVE_MS = 60_000;
 
 const validate = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } });
-/** Consent webhooks may take up to 30 s; a start that fails transiently is retried (the id policy makes it safe). */
-const dialer = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '40 seconds',
-  retry: { initialInterval: '500 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 5 },
-});
+const dialCheck = proxyLocalActivities<Activities>({ startToCloseTimeout: '35 seconds', retry: { maximumAttempts: 2 } });
 const files = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
@@ -338,6 +335,22 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
   // ---- dialling ----
   const dial = async (contact: SourcedContact, attempt: number, outcome: ContactOutcome): Promise<void> => {
     const sessionKey = callSessionKey(runCampaignId, contact.contactId, attempt);
+    if (input.doNotCall || input.consentWebhook) {
+      const check = await dialCheck.checkBeforeDial({
+        campaignId: runCampaignId,
+        contactId: contact.contactId,
+        phone: contact.phone,
+        attempt,
+        doNotCallFile: input.doNotCall?.file,
+        consent: input.consentWebhook,
+      });
+      if (!check.allow) {
+        delete state.live[sessionKey];
+        finalize(outcome, 'skipped', check.reason);
+        changes++;
+        return;
+      }
+    }
     const sessionInput: AgentSessionInput = {
       ...(input.session as Partial<AgentSessionInput>),
       provider: input.provider,
@@ -349,19 +362,24 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
         : { deploymentId: input.deploymentId, tag: input.tag, metaData: { ...contact.data, ...(contact.phone ? { phone: contact.phone } : {}), contactId: contact.contactId } }),
     };
     outcome.attempts = attempt;
-    const check =
-      input.doNotCall || input.consentWebhook
-        ? { campaignId: runCampaignId, contactId: contact.contactId, phone: contact.phone, attempt, doNotCallFile: input.doNotCall?.file, consent: input.consentWebhook }
-        : null;
-    // The check and the start run in one local activity inside this workflow task: nothing can happen
-    // between them, and the dial costs no task round trip.
-    const dialled = await dialer.dialCall({ check, workflowId: sessionWorkflowId(input.provider, sessionKey), taskQueue: workflowInfo().taskQueue, session: sessionInput });
-    if (dialled.outcome === 'skipped') {
-      if (dialled.reason === 'already-dialled') log.info('Call attempt already ended; not dialling again', { sessionKey });
-      else outcome.attempts = attempt - 1;
-      delete state.live[sessionKey];
-      finalize(outcome, 'skipped', dialled.reason);
-      changes++;
+    try {
+      await startChild<typeof agentSession>('agentSession', {
+        workflowId: sessionWorkflowId(input.provider, sessionKey),
+        args: [sessionInput],
+        // Calls outlive a continue-as-new of the campaign; they report back by workflow id.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        // This attempt was already dialled (a re-submitted campaign, or a reset): never dial it again.
+        log.info('Call attempt already exists; not dialling again', { sessionKey });
+        delete state.live[sessionKey];
+        finalize(outcome, 'skipped', 'already-dialled');
+        changes++;
+        return;
+      }
+      throw err;
     }
   };
 
@@ -398,25 +416,8 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     return { budget, nextAt: budget > 0 ? null : state.startWindow.start + windowMs };
   };
 
-  // Dials run in the background: the loop goes on deciding while children start, so a freed slot is
-  // refilled in the next workflow task, not after the previous batch's children have reported started.
-  let dialsInFlight = 0;
-  let dialFailure: unknown = null;
-  const dialInBackground = (contact: SourcedContact, attempt: number, outcome: ContactOutcome) => {
-    dialsInFlight++;
-    dial(contact, attempt, outcome)
-      .catch((err: unknown) => {
-        dialFailure ??= err;
-      })
-      .finally(() => {
-        dialsInFlight--;
-        changes++;
-      });
-  };
-
   let stoppedLive = false;
   for (;;) {
-    if (dialFailure) throw dialFailure;
     while (reports.length > 0) handle(reports.shift()!);
 
     if (state.cancelling) {
@@ -491,7 +492,7 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
       if (free <= 0 || budget <= 0) readyNow += toDial.length;
 
       // One workflow task starts them all: the dial check (local activity) and child start run concurrently.
-      for (const d of toDial) dialInBackground(d.contact, d.attempt, d.outcome);
+      await Promise.all(toDial.map((d) => dial(d.contact, d.attempt, d.outcome)));
 
       // Due ones without a free slot wait for a report (a signal), not for a timer.
       for (const d of state.deferred) if (d.notBefore > now) wakeAt = Math.min(wakeAt, d.notBefore);
@@ -506,7 +507,6 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
 
     if ((workflowInfo().historyLength > input.continueAsNewAfterEvents || workflowInfo().continueAsNewSuggested) && reports.length === 0) {
       await flush();
-      await condition(() => dialsInFlight === 0);
       await condition(allHandlersFinished);
       // Reports that came in while flushing go into the state, not into the void.
       while (reports.length > 0) handle(reports.shift()!);
@@ -520,7 +520,6 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     }
   }
 
-  await condition(() => dialsInFlight === 0);
   if (governed) await announce(0);
   await flush();
   await condition(allHandlersFinished);

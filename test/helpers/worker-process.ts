@@ -1,6 +1,5 @@
 /** A worker in its own process (benchmarks, crash tests): a pre-built bundle, activities on the simulator. */
 
-import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { PipecatClient } from '../../src/providers/pipecat/client';
@@ -23,13 +22,11 @@ async function main(): Promise<void> {
     ? new VideoSdkClient({ apiUrl: process.env.BENCH_VIDEOSDK_URL, apiKey: env('BENCH_VIDEOSDK_KEY'), secret: env('BENCH_VIDEOSDK_SECRET'), timeoutMs: 10_000 })
     : undefined;
   const sealer = new Sealer([{ id: 'bench', key: Buffer.from(env('BENCH_SEAL_KEY'), 'base64') }]);
-  const clientConnection = await Connection.connect({ address: env('BENCH_TEMPORAL_ADDRESS') });
-  const temporal = new Client({ connection: clientConnection });
   const worker = await Worker.create({
     connection: await NativeConnection.connect({ address: env('BENCH_TEMPORAL_ADDRESS') }),
     taskQueue: env('BENCH_TASK_QUEUE'),
     workflowBundle: { codePath: env('BENCH_BUNDLE_PATH') },
-    activities: createActivities({ pipecat, videosdk, sealer, temporal, videosdkWebhookUrl: process.env.BENCH_VIDEOSDK_WEBHOOK_URL }),
+    activities: createActivities({ pipecat, videosdk, sealer, videosdkWebhookUrl: process.env.BENCH_VIDEOSDK_WEBHOOK_URL }),
     maxCachedWorkflows: Number(process.env.BENCH_MAX_CACHED ?? '2500'),
   });
   setInterval(() => {
@@ -38,7 +35,6 @@ async function main(): Promise<void> {
   }, 1000).unref();
   process.once('SIGTERM', () => worker.shutdown());
   await worker.run();
-  await clientConnection.close();
 }
 
 main().catch((err) => {
