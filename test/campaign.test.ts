@@ -111,7 +111,7 @@ describe('campaign workflow (real Temporal server + simulator)', () => {
       assert.equal(progress.paused, true);
       assert.equal(progress.live, 0, 'live calls finished while paused');
       await handle.signal(campaignResumeSignal);
-      await new Promise((r) => setTimeout(r, 400));
+      for (let i = 0; i < 50 && sim.sessions(agentName).length <= paused; i++) await new Promise((r) => setTimeout(r, 100));
       assert.ok(sim.sessions(agentName).length > paused, 'resumed');
       await handle.signal(campaignCancelSignal, { mode: 'graceful' });
       return handle.result();
