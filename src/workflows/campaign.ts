@@ -117,26 +117,10 @@ function unwrap(err: unknown): unknown {
  */
 export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResult> {
   const { resume, ...raw } = rawInput;
-  let input: CampaignOptions;
-  try {
-    input = await validate.validateCampaignInput(raw);
-  } catch (err) {
-    throw unwrap(err);
-  }
-  const selfId = workflowInfo().workflowId;
-  // A Temporal Schedule appends the scheduled time to the workflow id: each scheduled run is its own
-  // campaign ("<campaignId>-<time>"), so its calls get their own attempt keys.
-  const base = campaignWorkflowId(input.campaignId);
-  if (selfId !== base && !selfId.startsWith(`${base}-`)) {
-    throw ApplicationFailure.nonRetryable(`campaign ${input.campaignId} must run as workflow id "${base}"`, 'InvalidInput');
-  }
-  const runCampaignId = selfId.slice('campaign:'.length);
-  const agentKey = input.provider === 'pipecat' ? input.agentName! : input.deploymentId!;
-
   const state: CampaignState = resume ?? {
     concurrency: 0,
     capacity: null,
-    total: input.contacts?.length ?? 0,
+    total: Array.isArray(raw.contacts) ? raw.contacts.length : 0,
     inlineCursor: 0,
     fileCursor: null,
     sourceDone: false,
@@ -189,9 +173,28 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     };
   };
 
+  // Registered before the first await: a progress query that arrives while the input is being
+  // validated gets an answer instead of QueryNotRegisteredError.
+  setHandler(campaignProgressQuery, progress);
+
+  let input: CampaignOptions;
+  try {
+    input = await validate.validateCampaignInput(raw);
+  } catch (err) {
+    throw unwrap(err);
+  }
+  const selfId = workflowInfo().workflowId;
+  // A Temporal Schedule appends the scheduled time to the workflow id: each scheduled run is its own
+  // campaign ("<campaignId>-<time>"), so its calls get their own attempt keys.
+  const base = campaignWorkflowId(input.campaignId);
+  if (selfId !== base && !selfId.startsWith(`${base}-`)) {
+    throw ApplicationFailure.nonRetryable(`campaign ${input.campaignId} must run as workflow id "${base}"`, 'InvalidInput');
+  }
+  const runCampaignId = selfId.slice('campaign:'.length);
+  const agentKey = input.provider === 'pipecat' ? input.agentName! : input.deploymentId!;
+
   // Every signal bumps `changes`: the loop sleeps until something changed or a timer falls due.
   let changes = 0;
-  setHandler(campaignProgressQuery, progress);
   setHandler(callReportSignal, (report) => {
     reports.push(report);
     changes++;

@@ -43,6 +43,19 @@ async function validateInput(raw: DeployAgentInput) {
 const MAX_REPORTED_CHANGES = 40;
 
 export async function deployAgent(rawInput: DeployAgentInput): Promise<DeployAgentResult> {
+  // The status query answers from the first activation on, even while the input is being validated.
+  const status: DeployStatus = {
+    agentName: typeof rawInput?.agentName === 'string' ? rawInput.agentName : '',
+    phase: 'validating',
+    image: typeof rawInput?.image === 'string' ? rawInput.image : '',
+    previousImage: null,
+    deploymentId: null,
+    rollbackDeploymentId: null,
+    lastRevision: null,
+    polls: 0,
+    failure: null,
+  };
+  setHandler(deployStatusQuery, () => status);
   const input = await validateInput(rawInput);
   const expectedId = deployWorkflowId(input.agentName);
   if (workflowInfo().workflowId !== expectedId) {
@@ -54,18 +67,9 @@ export async function deployAgent(rawInput: DeployAgentInput): Promise<DeployAge
 
   const startedAt = Date.now();
   const pollIntervalMs = Math.round(input.pollIntervalSec * 1000);
-  const status: DeployStatus = {
-    agentName: input.agentName,
-    phase: 'inspecting',
-    image: input.image,
-    previousImage: null,
-    deploymentId: null,
-    rollbackDeploymentId: null,
-    lastRevision: null,
-    polls: 0,
-    failure: null,
-  };
-  setHandler(deployStatusQuery, () => status);
+  status.agentName = input.agentName;
+  status.image = input.image;
+  status.phase = 'inspecting';
 
   const { waitForDeployment } = proxyActivities<Activities>({
     startToCloseTimeout: (input.readyTimeoutSec + 60) * 1000,
