@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { parseKeyRing } from './security/sealing';
 
@@ -54,6 +55,18 @@ export const ENV_SCHEMA = z.object({
   VAO_WEBHOOK_SECRET: optionalSecret,
   VAO_WEBHOOK_PORT: integer('VAO_WEBHOOK_PORT', 0, 65535).default(8788),
   VAO_WEBHOOK_PUBLIC_URL: url('VAO_WEBHOOK_PUBLIC_URL').optional(),
+  VAO_METRICS_PORT: integer('VAO_METRICS_PORT', 0, 65535).default(9464),
+  VAO_OPS_PORT: integer('VAO_OPS_PORT', 0, 65535).default(8789),
+  VAO_CODEC_TOKEN: optionalSecret,
+  VAO_CODEC_CORS_ORIGINS: z
+    .string()
+    .trim()
+    .default('http://localhost:8233,http://127.0.0.1:8233,http://localhost:8080')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .refine((origins) => origins.every((o) => /^https?:\/\/[^/]+$/.test(o)), {
+      message: 'VAO_CODEC_CORS_ORIGINS must be a comma-separated list of origins like https://ui.example.com (no path)',
+    }),
+  VAO_WORKFLOW_BUNDLE: z.string().trim().optional(),
 });
 
 export type EnvSettings = z.infer<typeof ENV_SCHEMA>;
@@ -95,6 +108,16 @@ export interface AppConfig {
   videosdk: VideoSdkSettings;
   /** `id:base64key,…` newest first; unset: a local key file in the data folder. */
   encryptionKeys?: string;
+  ops: {
+    /** Prometheus scrape port of the Temporal runtime, which also carries our vao_* metrics (0: off). */
+    metricsPort: number;
+    /** /healthz and the remote payload codec (0: off). */
+    port: number;
+    codecToken?: string;
+    codecCorsOrigins: string[];
+  };
+  /** A workflow bundle built by `npm run build:bundle`; without it the worker bundles at start-up. */
+  workflowBundlePath?: string;
   webhooks: {
     /** HMAC secret for goodbye webhooks we send. */
     signingSecret?: string;
@@ -141,6 +164,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push(`VAO_ENCRYPTION_KEYS: ${(err as Error).message}`);
     }
   }
+  if (s.VAO_WORKFLOW_BUNDLE && !existsSync(s.VAO_WORKFLOW_BUNDLE)) {
+    problems.push(`VAO_WORKFLOW_BUNDLE: no file at ${s.VAO_WORKFLOW_BUNDLE} (build it with npm run build:bundle)`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -171,6 +197,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       secret: s.VIDEOSDK_SECRET,
     },
     encryptionKeys: s.VAO_ENCRYPTION_KEYS,
+    ops: { metricsPort: s.VAO_METRICS_PORT, port: s.VAO_OPS_PORT, codecToken: s.VAO_CODEC_TOKEN, codecCorsOrigins: s.VAO_CODEC_CORS_ORIGINS },
+    workflowBundlePath: s.VAO_WORKFLOW_BUNDLE || undefined,
     webhooks: { signingSecret: s.VAO_WEBHOOK_SECRET, port: s.VAO_WEBHOOK_PORT, publicUrl: s.VAO_WEBHOOK_PUBLIC_URL },
   };
 }

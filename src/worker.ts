@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
-import { loadConfig, type AppConfig } from './config';
+import { ConfigError, loadConfig, type AppConfig } from './config';
 import { createLogger, type Logger } from './logging';
 import { PipecatClient } from './providers/pipecat/client';
 import { VideoSdkClient } from './providers/videosdk/client';
@@ -13,7 +13,9 @@ import { startPipecatSimulator, type PipecatSimulator } from './simulators/pipec
 import { startVideoSdkSimulator } from './simulators/videosdk';
 import { startWebhookReceiver } from './webhooks/receiver';
 import { resolveTemporalTarget } from './temporal/connection';
-import { resolveTemporalCli, startDevServer, type DevServer } from './temporal/dev-server';
+import { isPortFree, resolveTemporalCli, startDevServer, type DevServer } from './temporal/dev-server';
+import { startRunningWorkflowSampler } from './ops/sampler';
+import { startOpsServer, type OpsServer } from './ops/server';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -21,7 +23,7 @@ export interface CreateWorkerOptions {
   taskQueue: string;
   activities: ReturnType<typeof createActivities>;
   /** A pre-built bundle (tests, production); without it the workflows are bundled at start-up. */
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  workflowBundle?: WorkflowBundleOption;
   shutdownGraceMs?: number;
   maxCachedWorkflows?: number;
   dataConverter?: DataConverter;
@@ -81,7 +83,30 @@ export async function startWorkerProcess(
   logger: Logger = createLogger((env.VAO_LOG_LEVEL as never) ?? 'info'),
 ): Promise<RunningWorker> {
   let config = loadConfig(env);
-  Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
+  // Sandbox listens on loopback only; a deployed worker is reached by its orchestrator and scraper.
+  const opsHost = config.sandbox ? '127.0.0.1' : '0.0.0.0';
+  let metricsAddress: string | null = null;
+  if (config.ops.metricsPort > 0) {
+    if (await isPortFree(config.ops.metricsPort, opsHost)) {
+      metricsAddress = `${opsHost}:${config.ops.metricsPort}`;
+    } else if (config.sandbox) {
+      logger.warn(`VAO_METRICS_PORT ${config.ops.metricsPort} is in use: metrics are off for this sandbox worker`);
+    } else {
+      throw new ConfigError([`VAO_METRICS_PORT ${config.ops.metricsPort} is already in use (0 turns metrics off)`]);
+    }
+  }
+  const prometheus = metricsAddress && {
+    bindAddress: metricsAddress,
+    countersTotalSuffix: true,
+    // Capacity waits run from milliseconds to the start timeout (600 s by default).
+    histogramBucketOverrides: { vao_session_capacity_wait: [0, 100, 500, 1000, 5000, 15_000, 60_000, 300_000, 600_000] },
+  };
+  Runtime.install({
+    logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN'),
+    // One scrape target: the runtime's temporal_* metrics and our vao_* ones (emitted through the SDK's meter).
+    ...(prometheus ? { telemetryOptions: { metrics: { prometheus } } } : {}),
+  });
+  if (metricsAddress) logger.info(`Prometheus metrics on http://${metricsAddress}/metrics`);
 
   const cleanups: Array<() => Promise<void>> = [];
   const cleanup = async () => {
@@ -90,6 +115,34 @@ export async function startWorkerProcess(
   };
 
   try {
+    // The encryption keys decide whether the codec endpoint exists; the dev server's Web UI is told about it.
+    const dataConverter = dataConverterFor(config.encryptionKeys);
+    let worker: Worker | undefined;
+    let ops: OpsServer | undefined;
+    if (config.ops.port > 0) {
+      const codecCodec = dataConverter?.payloadCodecs?.[0];
+      const codecOn = Boolean(codecCodec && (config.ops.codecToken || opsHost === '127.0.0.1'));
+      if (codecCodec && !codecOn) logger.info('Codec endpoint off: set VAO_CODEC_TOKEN to let the Web UI decrypt payloads');
+      try {
+        ops = await startOpsServer({
+          host: opsHost,
+          port: config.ops.port,
+          logger,
+          health: () => {
+            const state = worker?.getState() ?? 'STARTING';
+            return { healthy: state === 'RUNNING', details: { worker: state, taskQueue: config.temporal.taskQueue, sandbox: config.sandbox } };
+          },
+          codec: codecOn ? { codec: codecCodec!, token: config.ops.codecToken, corsOrigins: config.ops.codecCorsOrigins } : undefined,
+        });
+        cleanups.push(() => ops!.close());
+        logger.info(`Health on ${ops.url}/healthz${codecOn ? `, payload codec on ${ops.url}/codec` : ''}`);
+      } catch (err) {
+        if (!config.sandbox) throw new ConfigError([`VAO_OPS_PORT ${config.ops.port}: ${(err as Error).message} (0 turns it off)`]);
+        logger.warn(`VAO_OPS_PORT ${config.ops.port} unavailable (${(err as Error).message}): no health or codec endpoint for this sandbox worker`);
+      }
+    }
+    const codecEndpoint = ops && dataConverter && (config.ops.codecToken || opsHost === '127.0.0.1') ? `${ops.url}/codec` : undefined;
+
     let devServer: DevServer | undefined;
     if (!config.temporal.address) {
       const cliPath = await resolveTemporalCli(config.temporal.cliPath);
@@ -100,6 +153,7 @@ export async function startWorkerProcess(
         uiPort: config.temporal.devUiPort === 0 ? null : config.temporal.devUiPort,
         dbFile,
         namespace: config.temporal.namespace,
+        uiCodecEndpoint: codecEndpoint,
       });
       cleanups.push(() => devServer!.stop());
       logger.info(`Embedded Temporal dev server on ${devServer.address} (state in ${dbFile})`, {
@@ -136,7 +190,6 @@ export async function startWorkerProcess(
       );
     }
 
-    const dataConverter = dataConverterFor(config.encryptionKeys);
     if (!dataConverter) {
       const message =
         'PAYLOAD ENCRYPTION IS OFF: workflow inputs and results (session bodies, phone numbers) are stored in Temporal in plain text; set VAO_ENCRYPTION_KEYS=<id>:<base64 32 bytes> on workers and clients';
@@ -166,7 +219,7 @@ export async function startWorkerProcess(
       logger.info(`VideoSDK webhook receiver on ${receiver.url}/webhooks/videosdk`, { registeredAs: videosdkWebhookUrl });
     }
 
-    const worker = await createWorker({
+    worker = await createWorker({
       connection,
       namespace: target.namespace,
       taskQueue: config.temporal.taskQueue,
@@ -174,6 +227,7 @@ export async function startWorkerProcess(
       shutdownGraceMs: config.shutdownGraceMs,
       maxCachedWorkflows: config.maxCachedWorkflows,
       dataConverter,
+      workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
     });
     logger.info(`Worker polling task queue "${config.temporal.taskQueue}"`, {
       namespace: target.namespace,
@@ -181,13 +235,24 @@ export async function startWorkerProcess(
       sandbox: config.sandbox,
     });
 
-    const done = worker.run().finally(cleanup);
+    if (metricsAddress) {
+      const stopSampler = startRunningWorkflowSampler({
+        client: new Client({ connection, namespace: target.namespace }),
+        meter: Runtime.instance().metricMeter,
+        intervalMs: 15_000,
+        logger,
+      });
+      cleanups.push(async () => stopSampler());
+    }
+
+    const running = worker;
+    const done = running.run().finally(cleanup);
     return {
       config,
-      worker,
+      worker: running,
       done,
       async shutdown() {
-        worker.shutdown();
+        running.shutdown();
         await done;
       },
     };

@@ -1,4 +1,4 @@
-import { activityInfo, heartbeat, log, sleep } from '@temporalio/activity';
+import { activityInfo, heartbeat, log, metricMeter, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { resolveSessionLength, SESSION_IDENTITY_PATH, sessionSchedule, type Goodbye } from '../domain/session';
 import { ProviderError } from '../providers/http';
@@ -8,6 +8,11 @@ import type { VideoSdkClient } from '../providers/videosdk/client';
 import type { Sealer } from '../security/sealing';
 import { withFailureMapping } from './failures';
 import { postSignedJson } from './webhook';
+
+/** Start requests sent to a platform, by outcome; 429s show as `rate-limited`. Tagged with the activity's namespace and task queue. */
+function countStartRequest(provider: string, result: string): void {
+  metricMeter.createCounter('vao_session_start_requests', 'requests', 'Session start requests sent to the platform, by result').add(1, { provider, result });
+}
 
 export interface SessionActivityDeps {
   pipecat: PipecatClient;
@@ -260,6 +265,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
           beat(progress);
           try {
             const started = await sendStart(input, length, sentAtMs);
+            countStartRequest(input.provider, 'started');
             return {
               outcome: 'started',
               sessionId: started.sessionId,
@@ -275,6 +281,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
               capacityWaitMs: progress.capacityWaitMs,
             };
           } catch (err) {
+            countStartRequest(input.provider, err instanceof ProviderError ? err.kind : 'error');
             if (!(err instanceof ProviderError) || err.kind === 'permanent') throw err;
             lastError = err.message;
             if (input.firstTryOnly) {

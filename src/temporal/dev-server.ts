@@ -53,6 +53,8 @@ export interface DevServerOptions {
   namespace?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   readyTimeoutMs?: number;
+  /** Remote payload codec the Web UI calls to show encrypted payloads. */
+  uiCodecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -101,6 +103,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   let uiUrl: string | null = null;
   if (options.uiPort !== null && (await isPortFree(options.uiPort, ip))) {
     args.push('--ui-port', String(options.uiPort));
+    if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
     uiUrl = `http://${ip}:${options.uiPort}`;
   } else {
     args.push('--headless');

@@ -28,6 +28,7 @@ import {
 } from '../domain/session';
 import { governorWorkflowId } from '../domain/campaign';
 import { adhocSessionSignal, callReportSignal, sessionEndedSignal, sessionStartedUpdate, sessionStatusQuery, sessionStopNowSignal, sessionStopSignal } from './messages';
+import { sessionCapacityWait, sessionsEnded } from './metrics';
 
 const validator = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } });
 const quick = proxyActivities<Activities>({
@@ -134,6 +135,7 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
     await condition(allHandlersFinished);
     const started = startedAtMs();
     const endedAt = Date.now();
+    sessionsEnded.add(1, { provider: input.provider, reason: endReason });
     const result: AgentSessionResult = {
       sessionId: status.sessionId,
       startedAt: status.startedAt,
@@ -193,6 +195,7 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
     if (started.outcome === 'retry-later') throw ApplicationFailure.nonRetryable('start activity returned retry-later', 'SessionStartFailed');
     status.attempts = started.attempts;
     capacityWaitMs = started.capacityWaitMs;
+    sessionCapacityWait.record(capacityWaitMs, { provider: input.provider, outcome: started.outcome });
     if (started.outcome === 'capacity') {
       return await finish('capacity', `no capacity within ${input.startTimeoutSec} s: ${started.lastError}`);
     }

@@ -44,6 +44,7 @@ import {
   capacityGrantSignal,
   sessionStopNowSignal,
 } from './messages';
+import { campaignContacts } from './metrics';
 
 type SourcedContact = Contact & { line?: number };
 
@@ -192,6 +193,17 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
   }
   const runCampaignId = selfId.slice('campaign:'.length);
   const agentKey = input.provider === 'pipecat' ? input.agentName! : input.deploymentId!;
+
+  // Gauges at most once a second: each value crosses from the workflow sandbox to the runtime.
+  let publishedAt = -Infinity;
+  const publishProgress = (force: boolean) => {
+    if (!force && Date.now() - publishedAt < 1000) return;
+    publishedAt = Date.now();
+    const p = progress();
+    const states = { pending: p.pending, waiting_for_window: p.waitingForWindow, live: p.live, completed: p.completed, failed: p.failed, skipped: p.skipped, retries_scheduled: p.retriesScheduled };
+    // Labelled with the campaign id, not the scheduled run's: a schedule's runs share one series.
+    for (const [state, value] of Object.entries(states)) campaignContacts.set(value, { campaign_id: input.campaignId, state });
+  };
 
   // Every signal bumps `changes`: the loop sleeps until something changed or a timer falls due.
   let changes = 0;
@@ -516,6 +528,7 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
       await continueAsNew<typeof campaign>({ ...raw, resume: state });
     }
 
+    publishProgress(false);
     const seen = changes;
     if (reports.length === 0) {
       if (wakeAt === Infinity) await condition(() => changes !== seen);
@@ -526,6 +539,7 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
   if (governed) await announce(0);
   await flush();
   await condition(allHandlersFinished);
+  publishProgress(true);
   // Inline lists: in the order given (line = position in the list).
   const outcomes = [...state.outcomes].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   return { campaignId: runCampaignId, progress: progress(), outcomes, sinkErrors: state.sinkErrors };

@@ -19,6 +19,7 @@ import {
   type DeployStatus,
 } from '../domain/deploy';
 import { deployStatusQuery } from './messages';
+import { deploysFinished } from './metrics';
 
 
 export { deployStatusQuery };
@@ -99,20 +100,23 @@ export async function deployAgent(rawInput: DeployAgentInput): Promise<DeployAge
     }
   }
 
-  const result = (fields: Partial<DeployAgentResult> & Pick<DeployAgentResult, 'status'>): DeployAgentResult => ({
-    agentName: input.agentName,
-    deploymentId: status.deploymentId,
-    image: input.image,
-    previousImage: status.previousImage,
-    action: null,
-    rollbackDeploymentId: status.rollbackDeploymentId,
-    failure: status.failure,
-    warning: null,
-    polls: status.polls,
-    readyObservedAt: null,
-    elapsedMs: Date.now() - startedAt,
-    ...fields,
-  });
+  const result = (fields: Partial<DeployAgentResult> & Pick<DeployAgentResult, 'status'>): DeployAgentResult => {
+    deploysFinished.add(1, { result: fields.status });
+    return {
+      agentName: input.agentName,
+      deploymentId: status.deploymentId,
+      image: input.image,
+      previousImage: status.previousImage,
+      action: null,
+      rollbackDeploymentId: status.rollbackDeploymentId,
+      failure: status.failure,
+      warning: null,
+      polls: status.polls,
+      readyObservedAt: null,
+      elapsedMs: Date.now() - startedAt,
+      ...fields,
+    };
+  };
 
   try {
     const before = await describeAgent(input.agentName);

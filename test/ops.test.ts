@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startDeploy } from '../src/client/deploy';
+import { startSession } from '../src/client/session';
+import { createLogger } from '../src/logging';
+import { startOpsServer, type OpsServer } from '../src/ops/server';
+import { AesGcmPayloadCodec } from '../src/security/codec';
+import { dataConverterFor } from '../src/security/data-converter';
+import { parseKeyRing, Sealer } from '../src/security/sealing';
+import { freePort } from '../src/temporal/dev-server';
+import { sessionStopNowSignal } from '../src/workflows/messages';
+import { createTestEnv, uniqueTaskQueue } from './helpers/temporal';
+
+const KEYS = `ops1:${Buffer.alloc(32, 9).toString('base64')}`;
+const TOKEN = 'operator-token-123';
+const UI = 'http://localhost:8233';
+const quiet = createLogger('error');
+
+const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+describe('ops endpoint: remote payload codec and health', () => {
+  let ops: OpsServer;
+  let healthy = false;
+  before(async () => {
+    ops = await startOpsServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger: quiet,
+      health: () => ({ healthy, details: { worker: healthy ? 'RUNNING' : 'STARTING' } }),
+      codec: { codec: new AesGcmPayloadCodec(parseKeyRing(KEYS)), token: TOKEN, corsOrigins: [UI] },
+    });
+  });
+  after(() => ops?.close());
+
+  test('the Web UI decodes what the worker encrypted; the plain text is nowhere in the encrypted form', async () => {
+    const payload = defaultPayloadConverter.toPayload({ phone: '+15550009999' });
+    const [encrypted] = await new AesGcmPayloadCodec(parseKeyRing(KEYS)).encode([payload]);
+    const wire = {
+      payloads: [
+        {
+          metadata: Object.fromEntries(Object.entries(encrypted!.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])),
+          data: Buffer.from(encrypted!.data!).toString('base64'),
+        },
+      ],
+    };
+    assert.equal(JSON.stringify(wire).includes('15550009999'), false);
+    const res = await post(`${ops.url}/codec/decode`, wire, { authorization: `Bearer ${TOKEN}`, origin: UI, 'x-namespace': 'default' });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('access-control-allow-origin'), UI);
+    const { payloads } = (await res.json()) as { payloads: Array<{ data: string }> };
+    assert.deepEqual(JSON.parse(Buffer.from(payloads[0]!.data, 'base64').toString()), { phone: '+15550009999' });
+
+    const back = await post(`${ops.url}/codec/encode`, { payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"x"').toString('base64') }] }, { authorization: `Bearer ${TOKEN}` });
+    const encoded = (await back.json()) as { payloads: Array<{ metadata: Record<string, string> }> };
+    assert.equal(Buffer.from(encoded.payloads[0]!.metadata.encoding!, 'base64').toString(), 'binary/encrypted');
+  });
+
+  test('CORS preflight from the UI passes; other origins, wrong tokens and bad bodies are refused with JSON', async () => {
+    const preflight = await fetch(`${ops.url}/codec/decode`, { method: 'OPTIONS', headers: { origin: UI, 'access-control-request-method': 'POST' } });
+    assert.equal(preflight.status, 204);
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /Authorization/);
+
+    const cases: Array<[string, Promise<Response>, number, RegExp]> = [
+      ['foreign origin', post(`${ops.url}/codec/decode`, { payloads: [] }, { authorization: `Bearer ${TOKEN}`, origin: 'https://evil.example' }), 403, /origin/],
+      ['no token', post(`${ops.url}/codec/decode`, { payloads: [] }), 401, /token/],
+      ['wrong token', post(`${ops.url}/codec/decode`, { payloads: [] }, { authorization: 'Bearer nope' }), 401, /token/],
+      ['not JSON', post(`${ops.url}/codec/decode`, '{', { authorization: `Bearer ${TOKEN}` }), 400, /not JSON/],
+      ['not base64', post(`${ops.url}/codec/decode`, { payloads: [{ data: '***' }] }, { authorization: `Bearer ${TOKEN}` }), 400, /payloads\.0\.data/],
+      ['unknown key', post(`${ops.url}/codec/decode`, { payloads: [{ metadata: { encoding: Buffer.from('binary/encrypted').toString('base64'), 'encryption-key-id': Buffer.from('old').toString('base64') }, data: '' }] }, { authorization: `Bearer ${TOKEN}` }), 422, /unknown key "old"/],
+      ['GET', fetch(`${ops.url}/codec/decode`, { headers: { authorization: `Bearer ${TOKEN}` } }), 405, /POST/],
+    ];
+    for (const [name, pending, status, message] of cases) {
+      const res = await pending;
+      assert.equal(res.status, status, name);
+      assert.match(((await res.json()) as { error: string }).error, message, name);
+    }
+  });
+
+  test('health answers 503 until the worker runs, then 200', async () => {
+    healthy = false;
+    assert.equal((await fetch(`${ops.url}/healthz`)).status, 503);
+    healthy = true;
+    const res = await fetch(`${ops.url}/healthz`);
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { status: string }).status, 'ok');
+  });
+});
+
+describe('the worker process: metrics, health and a graceful stop', { skip: !process.env.TEMPORAL_TEST_ADDRESS && 'needs the shared dev server of npm test' }, () => {
+  let env: TestWorkflowEnvironment;
+  before(async () => {
+    env = await createTestEnv();
+  });
+  after(() => env?.teardown());
+
+  test('npm start exposes /healthz and Prometheus metrics with temporal_* and vao_* series; SIGTERM exits 0', async () => {
+    const [metricsPort, opsPort] = [await freePort(), await freePort()];
+    const taskQueue = uniqueTaskQueue('ops');
+    const worker: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'src', 'main.ts')], {
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        VAO_SANDBOX: 'on',
+        VAO_METRICS_PORT: String(metricsPort),
+        VAO_OPS_PORT: String(opsPort),
+        VAO_ENCRYPTION_KEYS: KEYS,
+        VAO_CODEC_TOKEN: TOKEN,
+        VAO_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    worker.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const res = await fetch(`http://127.0.0.1:${opsPort}/healthz`).catch(() => null);
+        if (res?.status === 200) break;
+        assert.ok(Date.now() < deadline, `the worker never became healthy: ${stderr.slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+
+      const dataConverter = dataConverterFor(KEYS);
+      const client = new Client({ connection: env.client.connection, dataConverter });
+      const agentName = `ops-${process.pid}`;
+      const deploy = await startDeploy(client, { agentName, image: 'acme/bot:1.0', pollIntervalSec: 0.2, autoScaling: { maxAgents: 2 } }, { taskQueue });
+      assert.equal((await deploy.result()).status, 'ready');
+      const info = await startSession(client, { agentName, sessionKey: `ops-${process.pid}` }, { taskQueue, sealer: new Sealer(parseKeyRing(KEYS)) });
+      await client.workflow.getHandle(info.workflowId).signal(sessionStopNowSignal);
+      await client.workflow.getHandle(info.workflowId).result();
+
+      // The exporter publishes on its own cadence: poll until our series show up.
+      let metrics = '';
+      for (const until = Date.now() + 15_000; Date.now() < until; await new Promise((r) => setTimeout(r, 300))) {
+        metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        if (/vao_sessions_ended/.test(metrics) && /vao_deploys/.test(metrics) && /vao_workflows_running/.test(metrics)) break;
+      }
+      if (process.env.OPS_DEBUG) console.log(metrics.split('\n').filter((l) => /vao_/.test(l)).join('\n'));
+      assert.match(metrics, /^temporal_workflow_completed_total\{/m, 'the runtime’s own metrics');
+      assert.match(metrics, /^vao_session_start_requests_total\{[^}]*provider="pipecat"[^}]*result="started"[^}]*\} 1$/m);
+      assert.match(metrics, /^vao_deploys_total\{[^}]*result="ready"[^}]*\} 1$/m);
+      assert.match(metrics, /^vao_sessions_ended_total\{[^}]*reason="stopped"[^}]*\} 1$/m);
+      assert.match(metrics, /^vao_session_capacity_wait_bucket\{[^}]*le="15000"[^}]*\} 1$/m, "our bucket boundaries");
+      assert.match(metrics, /^vao_workflows_running\{[^}]*workflow_type="agentSession"[^}]*\} \d+$/m);
+      assert.equal(metrics.includes(KEYS.split(':')[1]!), false);
+    } finally {
+      worker.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, `graceful shutdown exits 0: ${stderr.slice(-1000)}`);
+  });
+});
