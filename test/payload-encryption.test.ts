@@ -3,7 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startCampaign } from '../src/client/campaign';
 import { startDeploy } from '../src/client/deploy';
+import { callSessionKey, campaignWorkflowId, governorWorkflowId } from '../src/domain/campaign';
 import { startSession } from '../src/client/session';
 import { sessionWorkflowId } from '../src/domain/session';
 import { AesGcmPayloadCodec } from '../src/security/codec';
@@ -70,6 +72,43 @@ describe('payload encryption', () => {
         assert.equal(decoded.includes(secret), false, `${secret.slice(0, 6)}… is readable in ${workflowId}`);
       }
       assert.ok(raw.includes(Buffer.from('binary/encrypted').toString('base64')), 'payloads are marked encrypted');
+    }
+  });
+
+  test('with encryption on, a campaign’s history and its calls’ histories hold no phone number or contact data', async () => {
+    const dataConverter = dataConverterFor(KEYS);
+    const client = new Client({ connection: env.client.connection, dataConverter });
+    const callSim = await startSim({ timing: { reconcileDelayMs: 0, creatingMs: 0, validatingMs: 0 }, sessions: { naturalDurationMs: { min: 200, max: 300 } } });
+    const agentName = `enc-camp-${process.pid}`;
+    const campaignId = `enc-${process.pid}`;
+    const people = [
+      { contactId: 'p1', phone: '+15551230001', data: { name: 'Grace Hopper', account: 'ACCT-991' } },
+      { contactId: 'p2', phone: '+15551230002', data: { name: 'Alan Turing', account: 'ACCT-992' } },
+    ];
+    try {
+      await pipecatClientFor(callSim).createAgent({ serviceName: agentName, image: 'acme/bot:1.0', autoScaling: { minAgents: 0, maxAgents: 4 } });
+      const taskQueue = uniqueTaskQueue('enc-camp');
+      const result = await withWorker(
+        env,
+        depsFor(callSim),
+        taskQueue,
+        async () => (await startCampaign(client, { campaignId, agentName, contacts: people, concurrency: 2, session: { statusPollSec: 0.2 } }, { taskQueue })).result(),
+        { dataConverter },
+      );
+      assert.equal(result.progress.completed, 2);
+      assert.equal(callSim.sessions(agentName).length, 2);
+      const ids = [campaignWorkflowId(campaignId), governorWorkflowId('pipecat', agentName), ...people.map((p) => sessionWorkflowId('pipecat', callSessionKey(campaignId, p.contactId, 1)))];
+      for (const workflowId of ids) {
+        const raw = JSON.stringify(await env.client.workflow.getHandle(workflowId).fetchHistory());
+        const decoded = raw.replace(/"data":"([A-Za-z0-9+/=]+)"/g, (_m, b64: string) => Buffer.from(b64, 'base64').toString('latin1'));
+        for (const secret of people.flatMap((p) => [p.phone, p.data.name, p.data.account])) {
+          assert.equal(decoded.includes(secret), false, `${secret.slice(0, 6)}… is readable in ${workflowId}`);
+        }
+      }
+      // The check can fail: the bot did receive the contact's data.
+      assert.ok(JSON.stringify(callSim.sessions(agentName).map((s) => s.body)).includes('Grace Hopper'));
+    } finally {
+      await callSim.close();
     }
   });
 
