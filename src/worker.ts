@@ -29,6 +29,8 @@ export interface CreateWorkerOptions {
   dataConverter?: DataConverter;
 }
 
+export const STICKY_QUEUE_TIMEOUT = '5 seconds';
+
 export const WORKFLOWS_PATH = path.resolve(__dirname, 'workflows');
 
 export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
@@ -42,6 +44,9 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     dataConverter: options.dataConverter,
     // Each cached workflow costs ~0.3 MB; parked sessions need no cache, they are replayed when they wake.
     maxCachedWorkflows: options.maxCachedWorkflows ?? 250,
+    // How long the server holds a cached workflow's task for this worker before any worker may take it:
+    // after a crash, every workflow cached on the dead worker waits this long (SDK default 10 s).
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
   });
 }
 

@@ -92,24 +92,28 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
 
     /** Checks the campaign's files before anyone is dialled; returns the number of contact rows. */
     async prepareCampaignFiles(input: { contactsFile?: { path: string; format?: ContactsFormat }; doNotCallFile?: string }): Promise<{ rows: number | null }> {
-      const readable = async (file: string, field: string) => {
-        try {
-          await stat(file);
-        } catch (err) {
-          throw ApplicationFailure.nonRetryable(`Invalid campaign input: ${field}: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`, 'InvalidInput');
+      return withFailureMapping(async () => {
+        const readable = async (file: string, field: string) => {
+          try {
+            await stat(file);
+          } catch (err) {
+            throw ApplicationFailure.nonRetryable(`Invalid campaign input: ${field}: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`, 'InvalidInput');
+          }
+        };
+        if (input.doNotCallFile) {
+          await readable(input.doNotCallFile, 'doNotCall.file');
+          await doNotCallEntries(input.doNotCallFile);
         }
-      };
-      if (input.doNotCallFile) {
-        await readable(input.doNotCallFile, 'doNotCall.file');
-        await doNotCallEntries(input.doNotCallFile);
-      }
-      if (!input.contactsFile) return { rows: null };
-      await readable(input.contactsFile.path, 'contactsFile.path');
-      return { rows: await countContactRows(input.contactsFile.path, formatOf(input.contactsFile.path, input.contactsFile.format)) };
+        if (!input.contactsFile) return { rows: null };
+        await readable(input.contactsFile.path, 'contactsFile.path');
+        return { rows: await countContactRows(input.contactsFile.path, formatOf(input.contactsFile.path, input.contactsFile.format)) };
+      });
     },
 
     async readContactsPage(input: { path: string; format?: ContactsFormat; cursor: ContactsCursor | null; limit: number }): Promise<ContactsPage> {
-      return readContactsPage(input.path, formatOf(input.path, input.format), input.cursor, input.limit);
+      return withFailureMapping(async () => {
+        return readContactsPage(input.path, formatOf(input.path, input.format), input.cursor, input.limit);
+      });
     },
 
     /**
@@ -149,19 +153,21 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
      * when this activity is retried) and/or a signed webhook with `Idempotency-Key: <batch>`.
      */
     async recordOutcomes(input: { campaignId: string; batchId: string; outcomes: ContactOutcome[]; sink: ResultsSink }): Promise<{ written: number }> {
-      const rows = input.outcomes.map((o) => ({ campaignId: input.campaignId, ...o, batch: input.batchId }));
-      if (input.sink.file) {
-        const format = input.sink.format ?? (/\.csv$/i.test(input.sink.file) ? 'csv' : 'jsonl');
-        await appendOnce(input.sink.file, format, input.batchId, rows);
-      }
-      if (input.sink.webhookUrl) {
-        await postSignedJson(
-          input.sink.webhookUrl,
-          { event: 'campaign-results', campaignId: input.campaignId, batch: input.batchId, outcomes: input.outcomes },
-          { secret: deps.webhookSigningSecret, timeoutMs: deps.timeoutMs ?? 10_000, headers: { 'idempotency-key': input.batchId }, what: 'ResultsWebhook' },
-        );
-      }
-      return { written: rows.length };
+      return withFailureMapping(async () => {
+        const rows = input.outcomes.map((o) => ({ campaignId: input.campaignId, ...o, batch: input.batchId }));
+        if (input.sink.file) {
+          const format = input.sink.format ?? (/\.csv$/i.test(input.sink.file) ? 'csv' : 'jsonl');
+          await appendOnce(input.sink.file, format, input.batchId, rows);
+        }
+        if (input.sink.webhookUrl) {
+          await postSignedJson(
+            input.sink.webhookUrl,
+            { event: 'campaign-results', campaignId: input.campaignId, batch: input.batchId, outcomes: input.outcomes },
+            { secret: deps.webhookSigningSecret, timeoutMs: deps.timeoutMs ?? 10_000, headers: { 'idempotency-key': input.batchId }, what: 'ResultsWebhook' },
+          );
+        }
+        return { written: rows.length };
+      });
     },
   };
 }

@@ -242,7 +242,7 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
           }
           last = snapshot;
         }
-      });
+      }, { selfHeartbeating: true });
     },
   };
 }

@@ -1,3 +1,4 @@
+import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ProviderError } from '../providers/http';
 import { InputError } from '../domain/validation';
@@ -54,10 +55,23 @@ export function toTemporalFailure(err: unknown): unknown {
   }
 }
 
-export async function withFailureMapping<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs an activity body: maps its failures, and heartbeats every second while it runs when the
+ * workflow gave it a heartbeat timeout, so a worker killed mid-request is noticed in seconds rather
+ * than after the start-to-close timeout. Activities that record progress in their heartbeat details
+ * pass `selfHeartbeating` (a bare heartbeat would erase those details).
+ */
+export async function withFailureMapping<T>(fn: () => Promise<T>, options: { selfHeartbeating?: boolean } = {}): Promise<T> {
+  let ticker: NodeJS.Timeout | undefined;
+  if (!options.selfHeartbeating) {
+    const info = Context.current().info;
+    if (!info.isLocal && info.heartbeatTimeoutMs) ticker = setInterval(() => heartbeat(), 1000);
+  }
   try {
     return await fn();
   } catch (err) {
     throw toTemporalFailure(err);
+  } finally {
+    if (ticker) clearInterval(ticker);
   }
 }

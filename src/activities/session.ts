@@ -229,84 +229,91 @@ export function createSessionActivities(deps: SessionActivityDeps) {
         };
         let delayMs = backoff.initialMs;
         let lastError = '';
-        // The agent's cap, read in the same activity as the start: one task hop less per session.
-        const length = resolveSessionLength(input.provider, await platformCapSec(input), input.requestedMaxDurationSec, input.goodbyeLeadSec);
+        // Heartbeats keep flowing while a request is in flight, so the heartbeat timeout can be short
+        // (a killed worker's start is retried and reconciled within seconds) without cutting off slow answers.
+        const ticker = input.firstTryOnly ? null : setInterval(() => heartbeat(progress), 1000);
+        try {
+          // The agent's cap, read in the same activity as the start: one task hop less per session.
+          const length = resolveSessionLength(input.provider, await platformCapSec(input), input.requestedMaxDurationSec, input.goodbyeLeadSec);
 
-        for (;;) {
-          if (mustReconcileSince !== null) {
-            const r = await reconcile(input, mustReconcileSince);
-            if ('unknown' in r) throw ApplicationFailure.nonRetryable(`start outcome unknown, not retrying: ${r.unknown}`, 'AmbiguousStart');
-            if (r.found) {
-              log.info('Start reconciled: adopting the session an unanswered request created', { sessionId: r.found.sessionId });
+          for (;;) {
+            if (mustReconcileSince !== null) {
+              const r = await reconcile(input, mustReconcileSince);
+              if ('unknown' in r) throw ApplicationFailure.nonRetryable(`start outcome unknown, not retrying: ${r.unknown}`, 'AmbiguousStart');
+              if (r.found) {
+                log.info('Start reconciled: adopting the session an unanswered request created', { sessionId: r.found.sessionId });
+                return {
+                  outcome: 'started',
+                  sessionId: r.found.sessionId,
+                  startedAtMs: r.found.createdAtMs,
+                  ...length,
+                  recovered: true,
+                  dailyRoom: null,
+                  wsUrl: null,
+                  dailyTokenSealed: null,
+                  tokenSealed: null,
+                  iceConfigSealed: null,
+                  attempts: progress.attempts,
+                  capacityWaitMs: progress.capacityWaitMs,
+                };
+              }
+              mustReconcileSince = null;
+            }
+            if (progress.attempts > 0 && Date.now() >= input.giveUpAtMs) {
+              throw ApplicationFailure.nonRetryable(`no session started before the start timeout: ${lastError}`, 'StartTimeout');
+            }
+
+            const sentAtMs = Date.now();
+            progress.attempts += 1;
+            progress.firstSendAtMs ??= sentAtMs;
+            beat(progress);
+            try {
+              const started = await sendStart(input, length, sentAtMs);
+              countStartRequest(input.provider, 'started');
               return {
                 outcome: 'started',
-                sessionId: r.found.sessionId,
-                startedAtMs: r.found.createdAtMs,
+                sessionId: started.sessionId,
+                startedAtMs: sentAtMs,
                 ...length,
-                recovered: true,
-                dailyRoom: null,
-                wsUrl: null,
-                dailyTokenSealed: null,
-                tokenSealed: null,
-                iceConfigSealed: null,
+                recovered: false,
+                dailyRoom: started.dailyRoom,
+                wsUrl: started.wsUrl,
+                dailyTokenSealed: deps.sealer.sealOptional(started.dailyToken),
+                tokenSealed: deps.sealer.sealOptional(started.token),
+                iceConfigSealed: started.iceConfig ? deps.sealer.seal(JSON.stringify(started.iceConfig)) : null,
                 attempts: progress.attempts,
                 capacityWaitMs: progress.capacityWaitMs,
               };
+            } catch (err) {
+              countStartRequest(input.provider, err instanceof ProviderError ? err.kind : 'error');
+              if (!(err instanceof ProviderError) || err.kind === 'permanent') throw err;
+              lastError = err.message;
+              if (input.firstTryOnly) {
+                const unknownOutcome = err.kind === 'retryable' && err.details.maybeApplied;
+                return { outcome: 'retry-later', attempts: progress.attempts, capacityWaitMs: 0, lastError, reconcileSinceMs: unknownOutcome ? sentAtMs : null };
+              }
+              if (err.kind === 'retryable') {
+                // The request may have created a session: find out before sending another one.
+                if (err.details.maybeApplied) mustReconcileSince = sentAtMs;
+                await sleep(Math.min(1000, Math.max(0, input.giveUpAtMs - Date.now())));
+                continue;
+              }
+              // 429: at capacity. Wait with full jitter, or as told, unless that passes the give-up time.
+              const jittered = Math.round(Math.random() * delayMs);
+              const waitMs = err.details.retryAfterMs ?? Math.max(100, jittered);
+              delayMs = Math.min(backoff.maxMs, delayMs * 2);
+              if (Date.now() + waitMs >= input.giveUpAtMs) {
+                return { outcome: 'capacity', attempts: progress.attempts, capacityWaitMs: progress.capacityWaitMs, lastError };
+              }
+              progress.capacityWaitMs += waitMs;
+              beat(progress);
+              await sleepWithHeartbeat(waitMs, progress);
             }
-            mustReconcileSince = null;
           }
-          if (progress.attempts > 0 && Date.now() >= input.giveUpAtMs) {
-            throw ApplicationFailure.nonRetryable(`no session started before the start timeout: ${lastError}`, 'StartTimeout');
-          }
-
-          const sentAtMs = Date.now();
-          progress.attempts += 1;
-          progress.firstSendAtMs ??= sentAtMs;
-          beat(progress);
-          try {
-            const started = await sendStart(input, length, sentAtMs);
-            countStartRequest(input.provider, 'started');
-            return {
-              outcome: 'started',
-              sessionId: started.sessionId,
-              startedAtMs: sentAtMs,
-              ...length,
-              recovered: false,
-              dailyRoom: started.dailyRoom,
-              wsUrl: started.wsUrl,
-              dailyTokenSealed: deps.sealer.sealOptional(started.dailyToken),
-              tokenSealed: deps.sealer.sealOptional(started.token),
-              iceConfigSealed: started.iceConfig ? deps.sealer.seal(JSON.stringify(started.iceConfig)) : null,
-              attempts: progress.attempts,
-              capacityWaitMs: progress.capacityWaitMs,
-            };
-          } catch (err) {
-            countStartRequest(input.provider, err instanceof ProviderError ? err.kind : 'error');
-            if (!(err instanceof ProviderError) || err.kind === 'permanent') throw err;
-            lastError = err.message;
-            if (input.firstTryOnly) {
-              const unknownOutcome = err.kind === 'retryable' && err.details.maybeApplied;
-              return { outcome: 'retry-later', attempts: progress.attempts, capacityWaitMs: 0, lastError, reconcileSinceMs: unknownOutcome ? sentAtMs : null };
-            }
-            if (err.kind === 'retryable') {
-              // The request may have created a session: find out before sending another one.
-              if (err.details.maybeApplied) mustReconcileSince = sentAtMs;
-              await sleep(Math.min(1000, Math.max(0, input.giveUpAtMs - Date.now())));
-              continue;
-            }
-            // 429: at capacity. Wait with full jitter, or as told, unless that passes the give-up time.
-            const jittered = Math.round(Math.random() * delayMs);
-            const waitMs = err.details.retryAfterMs ?? Math.max(100, jittered);
-            delayMs = Math.min(backoff.maxMs, delayMs * 2);
-            if (Date.now() + waitMs >= input.giveUpAtMs) {
-              return { outcome: 'capacity', attempts: progress.attempts, capacityWaitMs: progress.capacityWaitMs, lastError };
-            }
-            progress.capacityWaitMs += waitMs;
-            beat(progress);
-            await sleepWithHeartbeat(waitMs, progress);
-          }
+        } finally {
+          if (ticker) clearInterval(ticker);
         }
-      });
+      }, { selfHeartbeating: true });
     },
 
     /**

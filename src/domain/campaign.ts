@@ -35,7 +35,7 @@ export type OutcomeStatus = 'completed' | 'failed' | 'skipped' | 'cancelled';
 export interface ContactOutcome {
   contactId: string;
   status: OutcomeStatus;
-  /** Why it was skipped or failed without a call: do-not-call, no-consent, consent-unavailable, invalid-row, duplicate, already-dialled. */
+  /** Why it was skipped or failed without a call: do-not-call, no-consent, consent-unavailable, invalid-row, duplicate, already-dialled; ambiguous-start: a start whose answer was lost and whose session could not be identified (maybe called, never redialled). */
   reason?: string;
   /** Source file line, for rows from a contacts file. */
   line?: number;

@@ -21,7 +21,7 @@ export interface FaultOptions {
   resetRate: number;
   /** Share of mutating requests (POST/PUT/PATCH/DELETE) that are applied, then lose their response. */
   dropResponseRate: number;
-  /** Share of API requests that answer only after `slowResponseMs` (longer than a client's timeout). */
+  /** Share of API requests applied at once but answered only after `slowResponseMs` (longer than a client's timeout). */
   slowRate: number;
   slowResponseMs: number;
   /** Only requests whose "METHOD /route-template" is listed get faults; undefined: all. */
@@ -64,7 +64,19 @@ export class FaultInjector {
     return l.min + this.random() * (l.max - l.min);
   }
 
+  /** How many of each fault were injected, per "METHOD /route-template", so a fault run can say what it survived. */
+  readonly injected: Record<string, Partial<Record<Exclude<FaultDecision, 'none'>, number>>> = {};
+
   decide(route: string, mutating: boolean): FaultDecision {
+    const decision = this.roll(route, mutating);
+    if (decision !== 'none') {
+      const perRoute = (this.injected[route] ??= {});
+      perRoute[decision] = (perRoute[decision] ?? 0) + 1;
+    }
+    return decision;
+  }
+
+  private roll(route: string, mutating: boolean): FaultDecision {
     const o = this.options;
     if (o.routes && !o.routes.includes(route)) return 'none';
     if (o.errorRate > 0 && this.random() < o.errorRate) return 'error';

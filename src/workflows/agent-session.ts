@@ -31,17 +31,22 @@ import { adhocSessionSignal, callReportSignal, sessionEndedSignal, sessionStarte
 import { sessionCapacityWait, sessionsEnded } from './metrics';
 
 const validator = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } });
+// Every remote activity heartbeats each second while it runs (withFailureMapping): a 5 s heartbeat
+// timeout notices a killed worker long before the start-to-close timeout would.
 const quick = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: '5 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
 });
 const goodbyeActivity = proxyActivities<Activities>({
   startToCloseTimeout: '15 seconds',
+  heartbeatTimeout: '5 seconds',
   retry: { initialInterval: '500 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 3 },
 });
 /** Stopping must get through: a session left running is billed. Retried for up to an hour. */
 const stopper = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: '5 seconds',
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
@@ -183,8 +188,9 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
   try {
     const starter = proxyActivities<Activities>({
       startToCloseTimeout: (input.startTimeoutSec + 120) * 1000,
-      // Short, so a crashed worker's start is retried (and reconciled) within seconds.
-      heartbeatTimeout: '10 seconds',
+      // Short, so a crashed worker's start is retried (and reconciled) within seconds; the activity
+      // heartbeats every second, also while a request is in flight.
+      heartbeatTimeout: '5 seconds',
       retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
     });
     status.state = 'waiting-capacity';

@@ -96,11 +96,13 @@ const validate = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 sec
 const dialCheck = proxyLocalActivities<Activities>({ startToCloseTimeout: '35 seconds', retry: { maximumAttempts: 2 } });
 const files = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 /** A results webhook that is down is retried for an hour before its batch is given up (and counted). */
 const sink = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '10 seconds',
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });

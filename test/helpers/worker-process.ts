@@ -5,6 +5,7 @@ import { createActivities } from '../../src/activities';
 import { PipecatClient } from '../../src/providers/pipecat/client';
 import { VideoSdkClient } from '../../src/providers/videosdk/client';
 import { Sealer } from '../../src/security/sealing';
+import { STICKY_QUEUE_TIMEOUT } from '../../src/worker';
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
     workflowBundle: { codePath: env('BENCH_BUNDLE_PATH') },
     activities: createActivities({ pipecat, videosdk, sealer, videosdkWebhookUrl: process.env.BENCH_VIDEOSDK_WEBHOOK_URL }),
     maxCachedWorkflows: Number(process.env.BENCH_MAX_CACHED ?? '2500'),
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
   });
   setInterval(() => {
     const s = worker.getStatus();

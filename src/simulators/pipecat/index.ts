@@ -58,6 +58,8 @@ export interface PipecatSimulator {
   privateApiKey: string;
   publicApiKey: string;
   setFaults(faults: Partial<FaultOptions>): void;
+  /** Faults injected so far, per "METHOD /route-template" and kind. */
+  injectedFaults(): Record<string, Partial<Record<string, number>>>;
   setTiming(timing: Partial<DeployTiming>): void;
   setImageBehaviour(imagePattern: string, behaviour: ImageBehaviour): void;
   setImageTiming(imagePattern: string, timing: Partial<DeployTiming>): void;
@@ -242,6 +244,7 @@ export async function startPipecatSimulator(options: PipecatSimulatorOptions = {
         timelines: sim.deploymentTimelines(),
         requestCounts: counts,
         faults: faults.current,
+        injectedFaults: faults.injected,
         timing,
       },
     })),
@@ -315,7 +318,6 @@ export async function startPipecatSimulator(options: PipecatSimulatorOptions = {
         res.writeHead(roll < 0.8 ? 502 : 503, { 'content-type': 'text/html' });
         return void res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
       }
-      if (decision === 'slow') await new Promise((r) => setTimeout(r, faults.current.slowResponseMs));
     }
 
     const raw = await readBody(req, MAX_BODY * 2);
@@ -335,6 +337,8 @@ export async function startPipecatSimulator(options: PipecatSimulatorOptions = {
       else reply = { status: 500, body: { error: (err as Error).message, code: 'INTERNAL_SERVER_ERROR' } };
     }
     if (options.logRequests) process.stderr.write(`[pipecat-sim] ${method} ${url.pathname} → ${reply.status}\n`);
+    // A slow response: the platform did the work, the answer arrives after the caller gave up.
+    if (decision === 'slow') await new Promise((r) => setTimeout(r, faults.current.slowResponseMs));
     // The request was applied; now its answer is lost, as when a proxy drops the connection.
     if (decision === 'drop-response' && reply.status < 400) return void req.socket.destroy();
     sendJson(res, reply.status, reply.body, reply.headers);
@@ -354,6 +358,7 @@ export async function startPipecatSimulator(options: PipecatSimulatorOptions = {
     privateApiKey,
     publicApiKey,
     setFaults: (f) => faults.set(f),
+    injectedFaults: () => structuredClone(faults.injected),
     setTiming: (t) => store.setTiming(t),
     setImageBehaviour: (pattern, behaviour) => void imageBehaviours.set(pattern, behaviour),
     setImageTiming: (pattern, t) => void imageTimings.set(pattern, t),

@@ -254,7 +254,6 @@ export async function startVideoSdkSimulator(options: VideoSdkSimulatorOptions =
       decision = faults.decide(`${method} ${matched.route.template}`, method !== 'GET');
       if (decision === 'reset') return void req.socket.destroy();
       if (decision === 'error') return sendJson(res, 500, { message: 'Internal server error' });
-      if (decision === 'slow') await new Promise((r) => setTimeout(r, faults.current.slowResponseMs));
     }
     const raw = await readBody(req, 1024 * 1024);
     if (raw === 'too-large') return sendJson(res, 413, { message: 'Request body too large' });
@@ -271,6 +270,8 @@ export async function startVideoSdkSimulator(options: VideoSdkSimulatorOptions =
     } catch (err) {
       reply = err instanceof HttpError ? { status: err.status, body: err.body } : { status: 500, body: { message: String(err) } };
     }
+    // A slow response: the platform did the work, the answer arrives after the caller gave up.
+    if (decision === 'slow') await new Promise((r) => setTimeout(r, faults.current.slowResponseMs));
     if (decision === 'drop-response' && reply.status < 400) return void req.socket.destroy();
     sendJson(res, reply.status, reply.body);
   }
