@@ -12,6 +12,10 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json tsconfig.json ./
 COPY bin ./bin
 COPY src ./src
+COPY scripts/build-workflow-bundle.ts ./scripts/
+# The workflow bundle is built once here: workers start without webpack, and every replica runs
+# byte-identical workflow code (VAO_WORKFLOW_BUNDLE in docker-compose.yml points at it).
+RUN node --import tsx scripts/build-workflow-bundle.ts dist/workflow-bundle.js
 USER node
 # node itself is PID 1's child via tini-like --init from compose; run node directly (not npm) so SIGTERM
 # reaches the worker, which drains in-flight activities before exiting.

@@ -37,7 +37,10 @@ const { values: args } = parseArgs({
 });
 const N = Number(args.contacts ?? (args.short ? 60 : 300));
 const C = Number(args.concurrency ?? (args.short ? 10 : 20));
-const HTTP_TIMEOUT_MS = 10_000;
+// Calls outlast the client's timeout, as real calls do: a start whose answer was lost is then still
+// live when it is reconciled, and its bot can say which request started it.
+const HTTP_TIMEOUT_MS = 4_000;
+const CALL_MS = { min: 6_000, max: 12_000 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -67,7 +70,7 @@ async function main(): Promise<void> {
   const sim: PipecatSimulator = await startPipecatSimulator({
     seed: Number(args.seed),
     timing: { reconcileDelayMs: 200, creatingMs: 0, validatingMs: 0 },
-    sessions: { naturalDurationMs: { min: 1500, max: 3500 }, warmStartMs: 50 },
+    sessions: { naturalDurationMs: CALL_MS, warmStartMs: 50 },
   });
   const pipecat = new PipecatClient({ apiUrl: sim.url, publicApiUrl: sim.publicUrl, privateApiKey: sim.privateApiKey, publicApiKey: sim.publicApiKey, timeoutMs: 10_000 });
 
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
         BENCH_TEMPORAL_ADDRESS: server.address,
         BENCH_TASK_QUEUE: taskQueue,
         BENCH_BUNDLE_PATH: bundlePath,
+        BENCH_HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT_MS),
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -127,7 +131,7 @@ async function main(): Promise<void> {
   try {
     log(`Fault suite — ${new Date().toISOString()}`);
     log(`Machine: ${machineDescription()}`);
-    log(`Campaign: ${N} contacts, concurrency ${C}, calls 1.5–3.5 s, retry up to 3 attempts`);
+    log(`Campaign: ${N} contacts, concurrency ${C}, calls ${CALL_MS.min / 1000}–${CALL_MS.max / 1000} s, HTTP timeout ${HTTP_TIMEOUT_MS / 1000} s, retry up to 3 attempts`);
 
     // 1. Baseline, no faults.
     await createAgent('calm');

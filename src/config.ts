@@ -45,6 +45,7 @@ export const ENV_SCHEMA = z.object({
   VAO_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { message: 'VAO_LOG_LEVEL must be debug, info, warn or error' }).default('info'),
   VAO_SHUTDOWN_GRACE_MS: integer('VAO_SHUTDOWN_GRACE_MS', 0, 3_600_000).default(30_000),
   VAO_MAX_CACHED_WORKFLOWS: integer('VAO_MAX_CACHED_WORKFLOWS', 0, 1_000_000).default(250),
+  VAO_MAX_CONCURRENT_ACTIVITIES: integer('VAO_MAX_CONCURRENT_ACTIVITIES', 1, 100_000).default(500),
   PIPECAT_API_URL: url('PIPECAT_API_URL').default('https://api.pipecat.daily.co/v1'),
   PIPECAT_PRIVATE_API_KEY: optionalSecret,
   PIPECAT_PUBLIC_API_KEY: optionalSecret,
@@ -58,6 +59,9 @@ export const ENV_SCHEMA = z.object({
   VAO_METRICS_PORT: integer('VAO_METRICS_PORT', 0, 65535).default(9464),
   VAO_OPS_PORT: integer('VAO_OPS_PORT', 0, 65535).default(8789),
   VAO_CODEC_TOKEN: optionalSecret,
+  VAO_CODEC_JWKS_URL: url('VAO_CODEC_JWKS_URL').optional(),
+  VAO_CODEC_JWT_ISSUER: z.string().trim().optional(),
+  VAO_CODEC_JWT_AUDIENCE: z.string().trim().optional(),
   VAO_CODEC_CORS_ORIGINS: z
     .string()
     .trim()
@@ -104,6 +108,8 @@ export interface AppConfig {
   shutdownGraceMs: number;
   /** Workflows kept in the worker's sticky cache; others are replayed from history when they wake. */
   maxCachedWorkflows: number;
+  /** Activity slots: session starts hold one while they wait out 429s, so this is well above the SDK's 100. */
+  maxConcurrentActivities: number;
   pipecat: PipecatSettings;
   videosdk: VideoSdkSettings;
   /** `id:base64key,…` newest first; unset: a local key file in the data folder. */
@@ -114,6 +120,8 @@ export interface AppConfig {
     /** /healthz and the remote payload codec (0: off). */
     port: number;
     codecToken?: string;
+    /** Verify the Web UI's forwarded OIDC access tokens against this JWKS. */
+    codecJwt?: { jwksUrl: string; issuer?: string; audience?: string };
     codecCorsOrigins: string[];
   };
   /** A workflow bundle built by `npm run build:bundle`; without it the worker bundles at start-up. */
@@ -185,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: s.VAO_LOG_LEVEL,
     shutdownGraceMs: s.VAO_SHUTDOWN_GRACE_MS,
     maxCachedWorkflows: s.VAO_MAX_CACHED_WORKFLOWS,
+    maxConcurrentActivities: s.VAO_MAX_CONCURRENT_ACTIVITIES,
     pipecat: {
       apiUrl: s.PIPECAT_API_URL,
       publicApiUrl: `${s.PIPECAT_API_URL}/public`,
@@ -197,7 +206,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       secret: s.VIDEOSDK_SECRET,
     },
     encryptionKeys: s.VAO_ENCRYPTION_KEYS,
-    ops: { metricsPort: s.VAO_METRICS_PORT, port: s.VAO_OPS_PORT, codecToken: s.VAO_CODEC_TOKEN, codecCorsOrigins: s.VAO_CODEC_CORS_ORIGINS },
+    ops: { metricsPort: s.VAO_METRICS_PORT, port: s.VAO_OPS_PORT, codecToken: s.VAO_CODEC_TOKEN,
+      codecJwt: s.VAO_CODEC_JWKS_URL ? { jwksUrl: s.VAO_CODEC_JWKS_URL, issuer: s.VAO_CODEC_JWT_ISSUER || undefined, audience: s.VAO_CODEC_JWT_AUDIENCE || undefined } : undefined,
+      codecCorsOrigins: s.VAO_CODEC_CORS_ORIGINS,
+    },
     workflowBundlePath: s.VAO_WORKFLOW_BUNDLE || undefined,
     webhooks: { signingSecret: s.VAO_WEBHOOK_SECRET, port: s.VAO_WEBHOOK_PORT, publicUrl: s.VAO_WEBHOOK_PUBLIC_URL },
   };

@@ -15,6 +15,8 @@ import { startWebhookReceiver } from './webhooks/receiver';
 import { resolveTemporalTarget } from './temporal/connection';
 import { isPortFree, resolveTemporalCli, startDevServer, type DevServer } from './temporal/dev-server';
 import { startRunningWorkflowSampler } from './ops/sampler';
+import { ensureSessionIdSearchAttribute, sessionClaimsFrom } from './temporal/session-claims';
+import type { SessionClaims } from './activities/session';
 import { startOpsServer, type OpsServer } from './ops/server';
 
 export interface CreateWorkerOptions {
@@ -26,6 +28,7 @@ export interface CreateWorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   shutdownGraceMs?: number;
   maxCachedWorkflows?: number;
+  maxConcurrentActivities?: number;
   dataConverter?: DataConverter;
 }
 
@@ -47,11 +50,14 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     // How long the server holds a cached workflow's task for this worker before any worker may take it:
     // after a crash, every workflow cached on the dead worker waits this long (SDK default 10 s).
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
+    // Activities here wait on HTTP or sleep between 429s, using no CPU: a start waiting for capacity
+    // holds its slot, so the SDK's default of 100 would let a 429 storm starve status polls and stops.
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 500,
   });
 }
 
 /** Provider clients from configuration; the only place API keys are handed to code. */
-export function createProviderDeps(config: AppConfig, sealer: Sealer, extra: { videosdkWebhookUrl?: string } = {}): ActivityDeps {
+export function createProviderDeps(config: AppConfig, sealer: Sealer, extra: { videosdkWebhookUrl?: string; sessionClaims?: SessionClaims } = {}): ActivityDeps {
   return {
     pipecat: new PipecatClient({
       apiUrl: config.pipecat.apiUrl,
@@ -67,6 +73,7 @@ export function createProviderDeps(config: AppConfig, sealer: Sealer, extra: { v
     sealer,
     webhookSigningSecret: config.webhooks.signingSecret,
     videosdkWebhookUrl: extra.videosdkWebhookUrl,
+    sessionClaims: extra.sessionClaims,
     timeoutMs: config.httpTimeoutMs,
   };
 }
@@ -126,8 +133,8 @@ export async function startWorkerProcess(
     let ops: OpsServer | undefined;
     if (config.ops.port > 0) {
       const codecCodec = dataConverter?.payloadCodecs?.[0];
-      const codecOn = Boolean(codecCodec && (config.ops.codecToken || opsHost === '127.0.0.1'));
-      if (codecCodec && !codecOn) logger.info('Codec endpoint off: set VAO_CODEC_TOKEN to let the Web UI decrypt payloads');
+      const codecOn = Boolean(codecCodec && (config.ops.codecToken || config.ops.codecJwt || opsHost === '127.0.0.1'));
+      if (codecCodec && !codecOn) logger.info('Codec endpoint off: set VAO_CODEC_TOKEN or VAO_CODEC_JWKS_URL to let operators decrypt payloads');
       try {
         ops = await startOpsServer({
           host: opsHost,
@@ -137,7 +144,9 @@ export async function startWorkerProcess(
             const state = worker?.getState() ?? 'STARTING';
             return { healthy: state === 'RUNNING', details: { worker: state, taskQueue: config.temporal.taskQueue, sandbox: config.sandbox } };
           },
-          codec: codecOn ? { codec: codecCodec!, token: config.ops.codecToken, corsOrigins: config.ops.codecCorsOrigins } : undefined,
+          codec: codecOn
+            ? { codec: codecCodec!, token: config.ops.codecToken, jwt: config.ops.codecJwt, corsOrigins: config.ops.codecCorsOrigins }
+            : undefined,
         });
         cleanups.push(() => ops!.close());
         logger.info(`Health on ${ops.url}/healthz${codecOn ? `, payload codec on ${ops.url}/codec` : ''}`);
@@ -146,7 +155,7 @@ export async function startWorkerProcess(
         logger.warn(`VAO_OPS_PORT ${config.ops.port} unavailable (${(err as Error).message}): no health or codec endpoint for this sandbox worker`);
       }
     }
-    const codecEndpoint = ops && dataConverter && (config.ops.codecToken || opsHost === '127.0.0.1') ? `${ops.url}/codec` : undefined;
+    const codecEndpoint = ops && dataConverter && (config.ops.codecToken || config.ops.codecJwt || opsHost === '127.0.0.1') ? `${ops.url}/codec` : undefined;
 
     let devServer: DevServer | undefined;
     if (!config.temporal.address) {
@@ -205,6 +214,9 @@ export async function startWorkerProcess(
     const target = resolveTemporalTarget(devServer?.address ?? config.temporal.address, env);
     const connection = await NativeConnection.connect(target.connectionOptions);
     cleanups.push(() => connection.close());
+    // Activities ask visibility which session ids other session workflows hold (ambiguous-start reconciliation).
+    const workerClient = new Client({ connection, namespace: target.namespace });
+    const sessionClaims = (await ensureSessionIdSearchAttribute(workerClient, target.namespace, logger)) ? sessionClaimsFrom(workerClient) : undefined;
 
     // VideoSDK reports session ends by webhook: receive them and signal the session workflows.
     let videosdkWebhookUrl: string | undefined;
@@ -228,9 +240,10 @@ export async function startWorkerProcess(
       connection,
       namespace: target.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities(createProviderDeps(config, sealer, { videosdkWebhookUrl })),
+      activities: createActivities(createProviderDeps(config, sealer, { videosdkWebhookUrl, sessionClaims })),
       shutdownGraceMs: config.shutdownGraceMs,
       maxCachedWorkflows: config.maxCachedWorkflows,
+      maxConcurrentActivities: config.maxConcurrentActivities,
       dataConverter,
       workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
     });
@@ -242,7 +255,7 @@ export async function startWorkerProcess(
 
     if (metricsAddress) {
       const stopSampler = startRunningWorkflowSampler({
-        client: new Client({ connection, namespace: target.namespace }),
+        client: workerClient,
         meter: Runtime.instance().metricMeter,
         intervalMs: 15_000,
         logger,

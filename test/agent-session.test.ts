@@ -161,6 +161,41 @@ describe('agentSession workflow on Pipecat Cloud (real Temporal server + simulat
     assert.equal(sim.liveSessionCount(agentName), 0);
   });
 
+  test('an unanswered start next to an ended session another workflow holds: the claim clears it and the start goes ahead', async () => {
+    const agentName = await agent('claim', 5);
+    const attempt = (deps: ReturnType<typeof depsFor>) => {
+      const other = base(agentName, key('other'));
+      const mine = base(agentName, key('mine'));
+      return run(async (taskQueue) => {
+        const first = await startSession(env.client, other, { taskQueue, sealer: testSealer });
+        sim.hangUp(first.sessionId); // over: its bot can no longer say which request started it
+        sim.setFaults({ resetRate: 1, routes: ['POST /public/:name/start'] }); // mine: reset, maybe applied
+        const pending = startSession(env.client, mine, { taskQueue, sealer: testSealer }).then(
+          (info) => info,
+          (e: unknown) => e as Error,
+        );
+        await sleep(300);
+        sim.setFaults({ resetRate: 0, routes: undefined });
+        const outcome = await pending;
+        for (const input of [other, mine]) await handleOf(input).signal(sessionStopNowSignal).catch(() => undefined);
+        for (const input of [other, mine]) await handleOf(input).result().catch(() => undefined);
+        return outcome;
+      }, deps);
+    };
+    try {
+      const withClaims = await attempt(depsFor(sim));
+      assert.ok(!(withClaims instanceof Error), `the start went ahead: ${String(withClaims)}`);
+      assert.equal(withClaims.recovered, false);
+      // The check can fail: without claims the same situation is (rightly) left ambiguous.
+      const blind = await attempt({ ...depsFor(sim), sessionClaims: async () => new Set<string>() });
+      assert.ok(blind instanceof SessionNotStartedError);
+      assert.match(blind.message, /outcome unknown/);
+    } finally {
+      sim.setFaults({ resetRate: 0, routes: undefined });
+    }
+    assert.equal(sim.sessions(agentName).length, 3, 'two for "other" runs, one for the start that went ahead');
+  });
+
   test('goodbye reaches the bot before the cap, then the session is stopped before the cap', async () => {
     const agentName = await agent('bye');
     const input = { ...base(agentName, key('bye')), maxDurationSec: 6, goodbyeLeadSec: 3, graceSec: 1 };
@@ -272,6 +307,33 @@ describe('agentSession workflow on Pipecat Cloud (real Temporal server + simulat
     assert.ok(err instanceof SessionNotStartedError);
     assert.match(err.message, /401/);
     assert.equal(sim.requestCounts()['POST /public/:name/start'], 1);
+  });
+
+  test('an unknown agent or an oversized body fails the start at once with a specific error, and starts nothing', async () => {
+    sim.resetCounts();
+    const missing = await run(
+      (taskQueue) => startSession(env.client, base(`nobody-${process.pid}`, key('nobody')), { taskQueue, sealer: testSealer }),
+      depsFor(sim),
+    ).then(
+      () => assert.fail('started a session on an agent that does not exist'),
+      (e: unknown) => e,
+    );
+    assert.ok(missing instanceof SessionNotStartedError);
+    assert.match(missing.message, /not found/);
+    assert.equal(sim.requestCounts()['POST /public/:name/start'] ?? 0, 0, 'no start was sent');
+
+    const agentName = await agent('huge');
+    const huge = await run(
+      (taskQueue) => startSession(env.client, { ...base(agentName, key('huge')), body: { pad: 'x'.repeat(1024 * 1024) } }, { taskQueue, sealer: testSealer }),
+      depsFor(sim),
+    ).then(
+      () => assert.fail('started a session with a body over 1 MB'),
+      (e: unknown) => e,
+    );
+    assert.ok(huge instanceof SessionNotStartedError);
+    assert.match(huge.message, /413|too large/i);
+    assert.equal(sim.requestCounts()['POST /public/:name/start'], 1, 'one try, no retry loop');
+    assert.equal(sim.sessions(agentName).length, 0);
   });
 
   test('tokens never appear in plain text in the workflow history', async () => {

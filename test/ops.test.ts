@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { startDeploy } from '../src/client/deploy';
 import { startSession } from '../src/client/session';
 import { createLogger } from '../src/logging';
@@ -89,6 +91,43 @@ describe('ops endpoint: remote payload codec and health', () => {
     const res = await fetch(`${ops.url}/healthz`);
     assert.equal(res.status, 200);
     assert.equal(((await res.json()) as { status: string }).status, 'ok');
+  });
+});
+
+describe('codec endpoint behind the Web UI login (OIDC access tokens checked against a JWKS)', () => {
+  test('a token signed by the identity provider passes; a foreign, expired or wrong-audience one gets 401', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const { privateKey: foreignKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'idp-1', alg: 'RS256', use: 'sig' };
+    const idp = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
+    const jwksUrl = `http://127.0.0.1:${(idp.address() as { port: number }).port}/.well-known/jwks.json`;
+    const ops = await startOpsServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger: quiet,
+      health: () => ({ healthy: true, details: {} }),
+      codec: { codec: new AesGcmPayloadCodec(parseKeyRing(KEYS)), jwt: { jwksUrl, issuer: 'https://idp.example', audience: 'temporal-ui' }, corsOrigins: [UI] },
+    });
+    const token = (key: Parameters<SignJWT["sign"]>[0], claims: { aud?: string; exp?: string } = {}) =>
+      new SignJWT({ sub: 'operator@example.com' })
+        .setProtectedHeader({ alg: 'RS256', kid: 'idp-1' })
+        .setIssuer('https://idp.example')
+        .setAudience(claims.aud ?? 'temporal-ui')
+        .setIssuedAt()
+        .setExpirationTime(claims.exp ?? '5m')
+        .sign(key);
+    try {
+      const decode = async (bearer: string) => (await post(`${ops.url}/codec/decode`, { payloads: [] }, { authorization: `Bearer ${bearer}`, origin: UI })).status;
+      assert.equal(await decode(await token(privateKey)), 200);
+      assert.equal(await decode(await token(foreignKey)), 401, 'signed by someone else');
+      assert.equal(await decode(await token(privateKey, { aud: 'another-app' })), 401, 'meant for another audience');
+      assert.equal(await decode(await token(privateKey, { exp: '-1m' })), 401, 'expired');
+      assert.equal(await decode('not-a-jwt'), 401);
+    } finally {
+      await ops.close();
+      await new Promise((r) => idp.close(r));
+    }
   });
 });
 

@@ -14,6 +14,9 @@ function countStartRequest(provider: string, result: string): void {
   metricMeter.createCounter('vao_session_start_requests', 'requests', 'Session start requests sent to the platform, by result').add(1, { provider, result });
 }
 
+/** Which of these platform session ids a session workflow already holds (VaoSessionId search attribute). */
+export type SessionClaims = (sessionIds: string[]) => Promise<Set<string>>;
+
 export interface SessionActivityDeps {
   pipecat: PipecatClient;
   videosdk?: VideoSdkClient;
@@ -25,6 +28,8 @@ export interface SessionActivityDeps {
   /** Capacity backoff: first delay and cap (ms); jitter is "full" (uniform 0..delay). */
   capacityBackoff?: { initialMs: number; maxMs: number };
   timeoutMs?: number;
+  /** Looks up which session ids other session workflows hold; absent: ended candidates stay unknown. */
+  sessionClaims?: SessionClaims;
 }
 
 export interface SessionTarget {
@@ -76,6 +81,8 @@ export type StartSessionActivityResult =
       iceConfigSealed: string | null;
       attempts: number;
       capacityWaitMs: number;
+      /** The worker can record the session id as a search attribute (VaoSessionId is registered). */
+      claimable?: boolean;
     }
   | { outcome: 'capacity'; attempts: number; capacityWaitMs: number; lastError: string }
   | { outcome: 'retry-later'; attempts: number; capacityWaitMs: number; lastError: string; reconcileSinceMs: number | null };
@@ -143,8 +150,16 @@ export function createSessionActivities(deps: SessionActivityDeps) {
         log.warn('Session identity check failed', { sessionId: candidate.sessionId, error: (err as Error).message });
       }
     }
-    if (unanswered.length > 0) {
-      return { unknown: `${unanswered.length} session(s) started since the lost request could not say who started them: ${unanswered.join(', ')}` };
+    // A candidate another session workflow holds (it got the platform's answer for it) is not ours.
+    // Claims become visible a moment after their start: look twice before calling the outcome unknown.
+    let unclaimed = unanswered;
+    for (let look = 0; look < 2 && unclaimed.length > 0 && deps.sessionClaims; look++) {
+      if (look > 0) await sleep(1500);
+      const claimed = await deps.sessionClaims(unclaimed);
+      unclaimed = unclaimed.filter((id) => !claimed.has(id));
+    }
+    if (unclaimed.length > 0) {
+      return { unknown: `${unclaimed.length} session(s) started since the lost request could not say who started them: ${unclaimed.join(', ')}` };
     }
     return { found: null };
   }
@@ -248,6 +263,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
                   startedAtMs: r.found.createdAtMs,
                   ...length,
                   recovered: true,
+                claimable: deps.sessionClaims !== undefined,
                   dailyRoom: null,
                   wsUrl: null,
                   dailyTokenSealed: null,
@@ -276,6 +292,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
                 startedAtMs: sentAtMs,
                 ...length,
                 recovered: false,
+              claimable: deps.sessionClaims !== undefined,
                 dailyRoom: started.dailyRoom,
                 wsUrl: started.wsUrl,
                 dailyTokenSealed: deps.sealer.sealOptional(started.dailyToken),

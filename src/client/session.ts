@@ -26,6 +26,12 @@ export class SessionNotStartedError extends Error {
   }
 }
 
+function innermostApplicationFailure(err: unknown): ApplicationFailure | undefined {
+  let found: ApplicationFailure | undefined;
+  for (let e = err; e instanceof Error; e = (e as { cause?: unknown }).cause) if (e instanceof ApplicationFailure) found = e;
+  return found;
+}
+
 export function openStartInfo(sealed: SealedStartInfo, sealer: Sealer): StartInfo {
   const { dailyTokenSealed, tokenSealed, iceConfigSealed, ...rest } = sealed;
   return {
@@ -75,7 +81,17 @@ export async function startSession(
       );
     }
     if (err instanceof WorkflowUpdateFailedError) {
-      const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+      // A workflow that ended before it could answer (its input refused, say) tells why in its own failure.
+      const answered = err.cause instanceof ApplicationFailure && !/completed before the Update completed/i.test(err.cause.message) ? err.cause : undefined;
+      const cause =
+        answered ??
+        (await client.workflow
+          .getHandle(workflowId)
+          .result()
+          .then(
+            (result: AgentSessionResult) => (result.error ? ApplicationFailure.nonRetryable(result.error, result.errorType ?? result.endReason) : undefined),
+            (e: unknown) => (e instanceof WorkflowFailedError ? innermostApplicationFailure(e.cause) : undefined),
+          ));
       throw new SessionNotStartedError(cause?.message ?? err.message, workflowId, cause?.type === 'Capacity' ? 'capacity' : 'failed', null);
     }
     throw err;

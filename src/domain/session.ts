@@ -1,3 +1,4 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { z } from 'zod';
 import type { AgentSessionInputSchema, GoodbyeSchema } from './session-schema';
 
@@ -136,3 +137,12 @@ export function buildStartRequest(input: AgentSessionOptions, workflowId: string
     giveUpAtMs: nowMs + input.startTimeoutSec * 1000,
   };
 }
+
+/**
+ * The platform session id an `agentSession` workflow holds, as a search attribute: when a start's answer
+ * was lost and the session list shows ended sessions that can no longer say who started them, the
+ * ones another workflow already holds are not ours. Registered by the project's dev server and by
+ * the worker at start-up (see docs/sessions.md).
+ */
+export const SESSION_ID_SEARCH_ATTRIBUTE_NAME = 'VaoSessionId';
+export const SESSION_ID_SEARCH_ATTRIBUTE = defineSearchAttributeKey(SESSION_ID_SEARCH_ATTRIBUTE_NAME, SearchAttributeType.KEYWORD);

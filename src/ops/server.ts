@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { z } from 'zod';
 import type { Logger } from '../logging';
 import { closeServer, listen, readBody, sendJson } from '../simulators/http';
@@ -20,8 +21,14 @@ export interface OpsServerOptions {
   health: () => { healthy: boolean; details: Record<string, unknown> };
   codec?: {
     codec: PayloadCodec;
-    /** Required as `Authorization: Bearer <token>`; undefined only when bound to loopback. */
+    /** A static operator token (`Authorization: Bearer <token>`, e.g. `temporal … --codec-auth`). */
     token?: string;
+    /**
+     * The Web UI's login: with `TEMPORAL_CODEC_PASS_ACCESS_TOKEN` the UI forwards the signed-in
+     * operator's OIDC access token, verified here against the identity provider's JWKS.
+     */
+    jwt?: { jwksUrl: string; issuer?: string; audience?: string };
+    /** Neither token nor jwt: open, which the worker allows only on loopback. */
     /** Origins allowed to call from a browser (the Web UI's URL). */
     corsOrigins: string[];
   };
@@ -60,6 +67,18 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
   const codec = options.codec;
+  const jwks = codec?.jwt ? createRemoteJWKSet(new URL(codec.jwt.jwksUrl)) : undefined;
+  const authorised = async (header: string | undefined): Promise<boolean> => {
+    if (codec?.token && tokenMatches(header, codec.token)) return true;
+    if (!jwks || !header?.match(/^Bearer\s+\S+\.\S+\.\S+$/i)) return false;
+    try {
+      await jwtVerify(header.replace(/^Bearer\s+/i, ''), jwks, { issuer: codec!.jwt!.issuer, audience: codec!.jwt!.audience });
+      return true;
+    } catch (err) {
+      options.logger.info('Codec access token rejected', { reason: (err as Error).message });
+      return false;
+    }
+  };
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://ops');
@@ -90,7 +109,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       return;
     }
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'use POST' }, cors);
-    if (codec.token && !tokenMatches(req.headers.authorization, codec.token)) {
+    if ((codec.token || codec.jwt) && !(await authorised(req.headers.authorization))) {
       options.logger.warn('Codec request refused: bad or missing token', { op, namespace: req.headers['x-namespace'] });
       return sendJson(res, 401, { error: 'missing or wrong Authorization bearer token' }, cors);
     }

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { SESSION_ID_SEARCH_ATTRIBUTE_NAME } from '../domain/session';
 
 const ENSURE_SCRIPT = path.resolve(__dirname, '../../scripts/ensure-temporal-cli.sh');
 
@@ -94,6 +95,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     'matching.numTaskqueueReadPartitions=1',
     '--dynamic-config-value',
     'matching.numTaskqueueWritePartitions=1',
+    // Session workflows record their platform session id here (see src/temporal/session-claims.ts).
+    '--search-attribute',
+    `${SESSION_ID_SEARCH_ATTRIBUTE_NAME}=Keyword`,
   ];
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   if (options.dbFile) {

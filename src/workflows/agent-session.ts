@@ -11,12 +11,14 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { SessionTarget } from '../activities/session';
 import {
   buildStartRequest,
+  SESSION_ID_SEARCH_ATTRIBUTE,
   sessionSchedule,
   sessionWorkflowId,
   type AgentSessionInput,
@@ -208,6 +210,10 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
 
     const schedule = sessionSchedule(started.startedAtMs, started.maxDurationSec, started.goodbyeLeadSec, input.graceSec);
     status.sessionId = started.sessionId;
+    // Lets another workflow's reconciliation tell this session from one its lost request created.
+    if (started.claimable && patched('session-id-search-attribute')) {
+      upsertSearchAttributes([{ key: SESSION_ID_SEARCH_ATTRIBUTE, value: started.sessionId }]);
+    }
     status.startedAt = new Date(started.startedAtMs).toISOString();
     status.deadline = new Date(schedule.stopAtMs).toISOString();
     status.goodbyeAt = new Date(schedule.goodbyeAtMs).toISOString();
@@ -298,7 +304,13 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
     }
     const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : err instanceof ApplicationFailure ? err : undefined;
     const message = cause?.message ?? (err as Error).message;
-    await stopSession();
+    if (patched('failed-start-tolerates-stop-failure')) {
+      // A start the platform refused outright (unknown agent, bad key) left nothing to stop; the
+      // reconciling stop may fail the same way, and must not hide the first failure from the caller.
+      await stopSession().catch((stopErr: unknown) => log.warn('Stop after a failed start failed', { error: (stopErr as Error).message }));
+    } else {
+      await stopSession();
+    }
     startFailure ??= ApplicationFailure.nonRetryable(message, cause?.type ?? 'SessionStartFailed');
     const result = await finish('failed', message, cause?.type ?? 'SessionFailed');
     throw ApplicationFailure.create({ message: `Session ${input.sessionKey} failed: ${message}`, type: 'SessionFailed', nonRetryable: true, details: [result] });

@@ -3,7 +3,9 @@ import type { DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../src/activities';
+import { SESSION_ID_SEARCH_ATTRIBUTE } from '../../src/domain/session';
 import { resolveTemporalCli } from '../../src/temporal/dev-server';
+import { sessionClaimsFrom } from '../../src/temporal/session-claims';
 import { WORKFLOWS_PATH } from '../../src/worker';
 
 let runtimeInstalled = false;
@@ -22,7 +24,7 @@ export async function createTestEnv(): Promise<TestWorkflowEnvironment> {
   const address = process.env.TEMPORAL_TEST_ADDRESS;
   if (address) return TestWorkflowEnvironment.createFromExistingServer({ address });
   const path = await resolveTemporalCli(process.env.TEMPORAL_CLI_PATH || undefined);
-  return TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path } } });
+  return TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path }, searchAttributes: [SESSION_ID_SEARCH_ATTRIBUTE] } });
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -49,7 +51,8 @@ export async function withWorker<T>(
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities(deps),
+    // Reconciliation asks this server which session ids other session workflows hold, as the worker does.
+    activities: createActivities({ ...deps, sessionClaims: deps.sessionClaims ?? sessionClaimsFrom(env.client) }),
   });
   return worker.runUntil(fn);
 }

@@ -1,33 +1,38 @@
 /** A worker in its own process (benchmarks, crash tests): a pre-built bundle, activities on the simulator. */
 
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { PipecatClient } from '../../src/providers/pipecat/client';
 import { VideoSdkClient } from '../../src/providers/videosdk/client';
 import { Sealer } from '../../src/security/sealing';
+import { sessionClaimsFrom } from '../../src/temporal/session-claims';
 import { STICKY_QUEUE_TIMEOUT } from '../../src/worker';
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const env = (name: string) => process.env[name] ?? (() => { throw new Error(`${name} is required`); })();
   // Pipecat is always wired (an unused address when the run is VideoSDK-only); VideoSDK when given.
+  const httpTimeoutMs = Number(process.env.BENCH_HTTP_TIMEOUT_MS ?? '10000');
   const pipecatUrl = process.env.BENCH_PIPECAT_URL ?? 'http://127.0.0.1:9';
   const pipecat = new PipecatClient({
     apiUrl: pipecatUrl,
     publicApiUrl: `${pipecatUrl}/public`,
     privateApiKey: process.env.BENCH_PIPECAT_PRIVATE_KEY ?? 'unused',
     publicApiKey: process.env.BENCH_PIPECAT_PUBLIC_KEY ?? 'unused',
-    timeoutMs: 10_000,
+    timeoutMs: httpTimeoutMs,
   });
   const videosdk = process.env.BENCH_VIDEOSDK_URL
-    ? new VideoSdkClient({ apiUrl: process.env.BENCH_VIDEOSDK_URL, apiKey: env('BENCH_VIDEOSDK_KEY'), secret: env('BENCH_VIDEOSDK_SECRET'), timeoutMs: 10_000 })
+    ? new VideoSdkClient({ apiUrl: process.env.BENCH_VIDEOSDK_URL, apiKey: env('BENCH_VIDEOSDK_KEY'), secret: env('BENCH_VIDEOSDK_SECRET'), timeoutMs: httpTimeoutMs })
     : undefined;
   const sealer = new Sealer([{ id: 'bench', key: Buffer.from(env('BENCH_SEAL_KEY'), 'base64') }]);
+  const connection = await NativeConnection.connect({ address: env('BENCH_TEMPORAL_ADDRESS') });
+  const sessionClaims = sessionClaimsFrom(new Client({ connection }));
   const worker = await Worker.create({
-    connection: await NativeConnection.connect({ address: env('BENCH_TEMPORAL_ADDRESS') }),
+    connection,
     taskQueue: env('BENCH_TASK_QUEUE'),
     workflowBundle: { codePath: env('BENCH_BUNDLE_PATH') },
-    activities: createActivities({ pipecat, videosdk, sealer, videosdkWebhookUrl: process.env.BENCH_VIDEOSDK_WEBHOOK_URL }),
+    activities: createActivities({ pipecat, videosdk, sealer, videosdkWebhookUrl: process.env.BENCH_VIDEOSDK_WEBHOOK_URL, sessionClaims }),
     maxCachedWorkflows: Number(process.env.BENCH_MAX_CACHED ?? '2500'),
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
   });
