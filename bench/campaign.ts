@@ -34,6 +34,8 @@ const { values: args } = parseArgs({
     'latency-min': { type: 'string', default: '40' },
     'latency-max': { type: 'string', default: '120' },
     'skip-naive': { type: 'boolean', default: false },
+    // The campaign's continue-as-new threshold (events); unset: the workflow's default.
+    'can-after': { type: 'string' },
   },
 });
 const N = Number(args.contacts);
@@ -157,7 +159,7 @@ async function main(): Promise<void> {
     // Calls end by webhook; the status poll is only a safety net here.
     session: { statusPollSec: 60, goodbye: { kind: 'none' }, startTimeoutSec: 600 },
     retry: { maxAttempts: 3, backoffSec: [1, 5], on: ['failed', 'capacity'] },
-    continueAsNewAfterEvents: 4000,
+    ...(args['can-after'] ? { continueAsNewAfterEvents: Number(args['can-after']) } : {}),
   });
 
   try {

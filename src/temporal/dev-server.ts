@@ -95,6 +95,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     'matching.numTaskqueueReadPartitions=1',
     '--dynamic-config-value',
     'matching.numTaskqueueWritePartitions=1',
+    // Eager activity dispatch: an activity scheduled by a workflow task comes back in the same response
+    // to the worker that completed it, one matching hop less (a session start's activity, above all).
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
     // Session workflows record their platform session id here (see src/temporal/session-claims.ts).
     '--search-attribute',
     `${SESSION_ID_SEARCH_ATTRIBUTE_NAME}=Keyword`,
