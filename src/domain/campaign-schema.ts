@@ -84,8 +84,11 @@ export const CampaignInputSchema = z
     agentCapacity: z.number().int().min(1).max(10_000).optional(),
     /** Contacts held back (waiting for their window or a retry) at most; past it, reading pauses. */
     maxDeferred: z.number().int().min(10).max(10_000).default(1000),
-    /** Continue as new after this many history events (well before Temporal's 10,240 warning). */
-    continueAsNewAfterEvents: z.number().int().min(50).max(10_000).default(4000),
+    /**
+     * Continue as new after this many history events (below Temporal's 10,240 warning). Each continue-as-new
+     * under a steady stream of call reports stalls dialling for seconds (see docs/campaigns.md), so fewer is better.
+     */
+    continueAsNewAfterEvents: z.number().int().min(50).max(10_000).default(9000),
   })
   .superRefine((v, ctx) => {
     if (v.provider === 'pipecat' && !v.agentName) ctx.addIssue({ code: 'custom', path: ['agentName'], message: 'is required for provider pipecat' });

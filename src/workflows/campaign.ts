@@ -92,6 +92,7 @@ const FLUSH_AFTER_MS = 10_000;
 const GRANT_WAIT_MS = 30_000;
 const KEEPALIVE_MS = 60_000;
 
+const CONTINUE_AS_NEW_AFTER_BYTES = 16 * 1024 * 1024;
 const validate = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } });
 const dialCheck = proxyLocalActivities<Activities>({ startToCloseTimeout: '35 seconds', retry: { maximumAttempts: 2 } });
 const files = proxyActivities<Activities>({
@@ -522,7 +523,10 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     if (Date.now() - lastFlushAt >= FLUSH_AFTER_MS) await flush();
     if (governed) wakeAt = Math.min(wakeAt, (gov.announced?.at ?? Date.now()) + KEEPALIVE_MS, state.grant === null ? (state.governedSince ?? Date.now()) + GRANT_WAIT_MS : Infinity);
 
-    if ((workflowInfo().historyLength > input.continueAsNewAfterEvents || workflowInfo().continueAsNewSuggested) && reports.length === 0) {
+    // Not on the server's suggestion (it comes at ~4K events): under a stream of reports each continue-as-new
+    // costs seconds, so we go by our own event threshold, and by size well before the 50 MB limit.
+    const info = workflowInfo();
+    if ((info.historyLength > input.continueAsNewAfterEvents || info.historySize > CONTINUE_AS_NEW_AFTER_BYTES) && reports.length === 0) {
       await flush();
       await condition(allHandlersFinished);
       // Reports that came in while flushing go into the state, not into the void.
