@@ -71,6 +71,10 @@ export const ENV_SCHEMA = z.object({
       message: 'VAO_CODEC_CORS_ORIGINS must be a comma-separated list of origins like https://ui.example.com (no path)',
     }),
   VAO_WORKFLOW_BUNDLE: z.string().trim().optional(),
+  // Standard OpenTelemetry variables: setting an OTLP endpoint turns tracing on.
+  OTEL_EXPORTER_OTLP_ENDPOINT: url('OTEL_EXPORTER_OTLP_ENDPOINT').optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT').optional(),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).default('voice-agent-orchestrator'),
 });
 
 export type EnvSettings = z.infer<typeof ENV_SCHEMA>;
@@ -126,6 +130,8 @@ export interface AppConfig {
   };
   /** A workflow bundle built by `npm run build:bundle`; without it the worker bundles at start-up. */
   workflowBundlePath?: string;
+  /** OpenTelemetry tracing (OTLP/HTTP, endpoint from the standard OTEL_* variables); undefined: off. */
+  tracing?: { serviceName: string };
   webhooks: {
     /** HMAC secret for goodbye webhooks we send. */
     signingSecret?: string;
@@ -211,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       codecCorsOrigins: s.VAO_CODEC_CORS_ORIGINS,
     },
     workflowBundlePath: s.VAO_WORKFLOW_BUNDLE || undefined,
+    tracing: s.OTEL_EXPORTER_OTLP_ENDPOINT || s.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? { serviceName: s.OTEL_SERVICE_NAME } : undefined,
     webhooks: { signingSecret: s.VAO_WEBHOOK_SECRET, port: s.VAO_WEBHOOK_PORT, publicUrl: s.VAO_WEBHOOK_PUBLIC_URL },
   };
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerPlugin, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { ConfigError, loadConfig, type AppConfig } from './config';
 import { createLogger, type Logger } from './logging';
@@ -18,6 +18,7 @@ import { startRunningWorkflowSampler } from './ops/sampler';
 import { ensureSessionIdSearchAttribute, sessionClaimsFrom } from './temporal/session-claims';
 import type { SessionClaims } from './activities/session';
 import { startOpsServer, type OpsServer } from './ops/server';
+import { startTracing, type Tracing } from './ops/tracing';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -30,6 +31,8 @@ export interface CreateWorkerOptions {
   maxCachedWorkflows?: number;
   maxConcurrentActivities?: number;
   dataConverter?: DataConverter;
+  /** E.g. the OpenTelemetry plugin; its workflow interceptors need the workflows bundled here, not pre-built. */
+  plugins?: WorkerPlugin[];
 }
 
 export const STICKY_QUEUE_TIMEOUT = '5 seconds';
@@ -45,6 +48,7 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     shutdownGraceTime: options.shutdownGraceMs ?? 30_000,
     dataConverter: options.dataConverter,
+    plugins: options.plugins,
     // Each cached workflow costs ~0.3 MB; parked sessions need no cache, they are replayed when they wake.
     maxCachedWorkflows: options.maxCachedWorkflows ?? 250,
     // How long the server holds a cached workflow's task for this worker before any worker may take it:
@@ -236,6 +240,13 @@ export async function startWorkerProcess(
       logger.info(`VideoSDK webhook receiver on ${receiver.url}/webhooks/videosdk`, { registeredAs: videosdkWebhookUrl });
     }
 
+    let tracing: Tracing | undefined;
+    if (config.tracing) {
+      tracing = startTracing({ serviceName: config.tracing.serviceName });
+      cleanups.push(() => tracing!.shutdown());
+      logger.info('OpenTelemetry tracing on (OTLP/HTTP)', { serviceName: config.tracing.serviceName });
+      if (config.workflowBundlePath) logger.warn('Tracing needs its workflow interceptors in the bundle: bundling at start-up instead of using VAO_WORKFLOW_BUNDLE');
+    }
     worker = await createWorker({
       connection,
       namespace: target.namespace,
@@ -245,7 +256,8 @@ export async function startWorkerProcess(
       maxCachedWorkflows: config.maxCachedWorkflows,
       maxConcurrentActivities: config.maxConcurrentActivities,
       dataConverter,
-      workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
+      workflowBundle: config.workflowBundlePath && !tracing ? { codePath: config.workflowBundlePath } : undefined,
+      plugins: tracing ? [tracing.plugin] : undefined,
     });
     logger.info(`Worker polling task queue "${config.temporal.taskQueue}"`, {
       namespace: target.namespace,
