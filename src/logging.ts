@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import type { Logger as TemporalLogger, LogLevel as TemporalLogLevel, LogMetadata } from '@temporalio/common';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -31,5 +32,31 @@ export function createLogger(level: LogLevel = 'info', options: { json?: boolean
     info: (m, f) => write('info', m, f),
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),
+  };
+}
+
+/**
+ * The Temporal SDK's logger (workflow `log`, activity `log`, the worker and core) writing through ours, so
+ * SDK lines come out in the same format with the ids the SDK attaches: `workflowId`, `runId`,
+ * `workflowType`, `activityType`, `taskQueue`, `namespace`.
+ */
+export function temporalLoggerFrom(logger: Logger): TemporalLogger {
+  const write = (level: TemporalLogLevel, message: string, meta?: LogMetadata) => {
+    const fields: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(meta ?? {})) {
+      fields[key] = value instanceof Error ? value.message : value;
+    }
+    if (level === 'TRACE' || level === 'DEBUG') logger.debug(message, fields);
+    else if (level === 'INFO') logger.info(message, fields);
+    else if (level === 'WARN') logger.warn(message, fields);
+    else logger.error(message, fields);
+  };
+  return {
+    log: write,
+    trace: (m, meta) => write('TRACE', m, meta),
+    debug: (m, meta) => write('DEBUG', m, meta),
+    info: (m, meta) => write('INFO', m, meta),
+    warn: (m, meta) => write('WARN', m, meta),
+    error: (m, meta) => write('ERROR', m, meta),
   };
 }

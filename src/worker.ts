@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerPlugin, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerPlugin, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { ConfigError, loadConfig, type AppConfig } from './config';
-import { createLogger, type Logger } from './logging';
+import { createLogger, temporalLoggerFrom, type Logger } from './logging';
 import { PipecatClient } from './providers/pipecat/client';
 import { VideoSdkClient } from './providers/videosdk/client';
 import { dataConverterFor } from './security/data-converter';
@@ -118,7 +118,7 @@ export async function startWorkerProcess(
     histogramBucketOverrides: { vao_session_capacity_wait: [0, 100, 500, 1000, 5000, 15_000, 60_000, 300_000, 600_000] },
   };
   Runtime.install({
-    logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN'),
+    logger: temporalLoggerFrom(logger),
     // One scrape target: the runtime's temporal_* metrics and our vao_* ones (emitted through the SDK's meter).
     ...(prometheus ? { telemetryOptions: { metrics: { prometheus } } } : {}),
   });

@@ -151,7 +151,7 @@ describe('the worker process: metrics, health and a graceful stop', { skip: !pro
         VAO_OPS_PORT: String(opsPort),
         VAO_ENCRYPTION_KEYS: KEYS,
         VAO_CODEC_TOKEN: TOKEN,
-        VAO_LOG_LEVEL: 'warn',
+        VAO_LOG_LEVEL: 'debug',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -190,6 +190,14 @@ describe('the worker process: metrics, health and a graceful stop', { skip: !pro
       assert.match(metrics, /^vao_session_capacity_wait_bucket\{[^}]*le="15000"[^}]*\} 1$/m, "our bucket boundaries");
       assert.match(metrics, /^vao_workflows_running\{[^}]*workflow_type="agentSession"[^}]*\} \d+$/m);
       assert.equal(metrics.includes(KEYS.split(':')[1]!), false);
+
+      // SDK log lines come out as our JSON lines, with the ids the SDK attaches.
+      const lines = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.ok(
+        lines.some((l) => l.workflowId === info.workflowId && l.activityType === 'startAgentSession' && l.taskQueue === taskQueue),
+        'an activity log line carries its workflow id, activity type and task queue',
+      );
+      assert.equal(stderr.includes(KEYS.split(':')[1]!), false, 'the encryption key is never logged');
     } finally {
       worker.kill('SIGTERM');
     }
