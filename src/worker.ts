@@ -15,7 +15,7 @@ import { startWebhookReceiver } from './webhooks/receiver';
 import { resolveTemporalTarget } from './temporal/connection';
 import { isPortFree, resolveTemporalCli, startDevServer, type DevServer } from './temporal/dev-server';
 import { startRunningWorkflowSampler } from './ops/sampler';
-import { ensureSessionIdSearchAttribute, sessionClaimsFrom } from './temporal/session-claims';
+import { ensureSessionIdSearchAttribute, governorWatchFrom, sessionClaimsFrom } from './temporal/session-claims';
 import type { SessionClaims } from './activities/session';
 import { startOpsServer, type OpsServer } from './ops/server';
 import { startTracing, type Tracing } from './ops/tracing';
@@ -61,7 +61,11 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
 }
 
 /** Provider clients from configuration; the only place API keys are handed to code. */
-export function createProviderDeps(config: AppConfig, sealer: Sealer, extra: { videosdkWebhookUrl?: string; sessionClaims?: SessionClaims } = {}): ActivityDeps {
+export function createProviderDeps(
+  config: AppConfig,
+  sealer: Sealer,
+  extra: { videosdkWebhookUrl?: string; sessionClaims?: SessionClaims; governorRunning?: ActivityDeps['governorRunning'] } = {},
+): ActivityDeps {
   return {
     pipecat: new PipecatClient({
       apiUrl: config.pipecat.apiUrl,
@@ -78,6 +82,7 @@ export function createProviderDeps(config: AppConfig, sealer: Sealer, extra: { v
     webhookSigningSecret: config.webhooks.signingSecret,
     videosdkWebhookUrl: extra.videosdkWebhookUrl,
     sessionClaims: extra.sessionClaims,
+    governorRunning: extra.governorRunning,
     timeoutMs: config.httpTimeoutMs,
   };
 }
@@ -251,7 +256,7 @@ export async function startWorkerProcess(
       connection,
       namespace: target.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities(createProviderDeps(config, sealer, { videosdkWebhookUrl, sessionClaims })),
+      activities: createActivities(createProviderDeps(config, sealer, { videosdkWebhookUrl, sessionClaims, governorRunning: governorWatchFrom(workerClient) })),
       shutdownGraceMs: config.shutdownGraceMs,
       maxCachedWorkflows: config.maxCachedWorkflows,
       maxConcurrentActivities: config.maxConcurrentActivities,

@@ -30,6 +30,8 @@ export interface SessionActivityDeps {
   timeoutMs?: number;
   /** Looks up which session ids other session workflows hold; absent: ended candidates stay unknown. */
   sessionClaims?: SessionClaims;
+  /** Whether a capacity governor runs for this agent (campaigns share it); absent: assume it does. */
+  governorRunning?: (provider: 'pipecat' | 'videosdk', agent: string) => Promise<boolean>;
 }
 
 export interface SessionTarget {
@@ -83,6 +85,8 @@ export type StartSessionActivityResult =
       capacityWaitMs: number;
       /** The worker can record the session id as a search attribute (VaoSessionId is registered). */
       claimable?: boolean;
+      /** A capacity governor runs for the agent: an ad-hoc session tells it (undefined in older histories: yes). */
+      governed?: boolean;
     }
   | { outcome: 'capacity'; attempts: number; capacityWaitMs: number; lastError: string }
   | { outcome: 'retry-later'; attempts: number; capacityWaitMs: number; lastError: string; reconcileSinceMs: number | null };
@@ -250,6 +254,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
         try {
           // The agent's cap, read in the same activity as the start: one task hop less per session.
           const length = resolveSessionLength(input.provider, await platformCapSec(input), input.requestedMaxDurationSec, input.goodbyeLeadSec);
+          const governed = deps.governorRunning ? await deps.governorRunning(input.provider, input.agentName ?? input.deploymentId ?? '').catch(() => true) : true;
 
           for (;;) {
             if (mustReconcileSince !== null) {
@@ -263,7 +268,8 @@ export function createSessionActivities(deps: SessionActivityDeps) {
                   startedAtMs: r.found.createdAtMs,
                   ...length,
                   recovered: true,
-                claimable: deps.sessionClaims !== undefined,
+                  claimable: deps.sessionClaims !== undefined,
+                  governed,
                   dailyRoom: null,
                   wsUrl: null,
                   dailyTokenSealed: null,
@@ -293,6 +299,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
                 ...length,
                 recovered: false,
               claimable: deps.sessionClaims !== undefined,
+              governed,
                 dailyRoom: started.dailyRoom,
                 wsUrl: started.wsUrl,
                 dailyTokenSealed: deps.sealer.sealOptional(started.dailyToken),

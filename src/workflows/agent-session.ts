@@ -221,7 +221,8 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
     if (endedEarly.has(started.sessionId)) endedBy ??= 'signal';
     // Ad-hoc sessions tell the agent's capacity governor (if campaigns run on the agent) after they
     // started, so campaigns make room without delaying this start. Campaign calls are counted by their campaign.
-    if (!input.reportTo && patched('adhoc-capacity-report')) tellGovernor(true, schedule.stopAtMs);
+    // Only when a governor runs: signalling one that does not exist costs a failed signal and a workflow task per session.
+    if (!input.reportTo && started.governed !== false && patched('adhoc-capacity-report')) tellGovernor(true, schedule.stopAtMs);
     startInfo = {
       workflowId,
       provider: input.provider,

@@ -5,7 +5,7 @@ import { bundleWorkflowCode, Runtime, DefaultLogger, Worker, type WorkflowBundle
 import { createActivities, type ActivityDeps } from '../../src/activities';
 import { SESSION_ID_SEARCH_ATTRIBUTE } from '../../src/domain/session';
 import { resolveTemporalCli } from '../../src/temporal/dev-server';
-import { sessionClaimsFrom } from '../../src/temporal/session-claims';
+import { governorWatchFrom, sessionClaimsFrom } from '../../src/temporal/session-claims';
 import { WORKFLOWS_PATH } from '../../src/worker';
 
 let runtimeInstalled = false;
@@ -52,7 +52,11 @@ export async function withWorker<T>(
     taskQueue,
     workflowBundle: await workflowBundle(),
     // Reconciliation asks this server which session ids other session workflows hold, as the worker does.
-    activities: createActivities({ ...deps, sessionClaims: deps.sessionClaims ?? sessionClaimsFrom(env.client) }),
+    activities: createActivities({
+      ...deps,
+      sessionClaims: deps.sessionClaims ?? sessionClaimsFrom(env.client),
+      governorRunning: deps.governorRunning ?? governorWatchFrom(env.client),
+    }),
   });
   return worker.runUntil(fn);
 }

@@ -6,7 +6,7 @@ import { createActivities } from '../../src/activities';
 import { PipecatClient } from '../../src/providers/pipecat/client';
 import { VideoSdkClient } from '../../src/providers/videosdk/client';
 import { Sealer } from '../../src/security/sealing';
-import { sessionClaimsFrom } from '../../src/temporal/session-claims';
+import { governorWatchFrom, sessionClaimsFrom } from '../../src/temporal/session-claims';
 import { STICKY_QUEUE_TIMEOUT } from '../../src/worker';
 
 async function main(): Promise<void> {
@@ -27,12 +27,14 @@ async function main(): Promise<void> {
     : undefined;
   const sealer = new Sealer([{ id: 'bench', key: Buffer.from(env('BENCH_SEAL_KEY'), 'base64') }]);
   const connection = await NativeConnection.connect({ address: env('BENCH_TEMPORAL_ADDRESS') });
-  const sessionClaims = sessionClaimsFrom(new Client({ connection }));
+  const client = new Client({ connection });
+  const sessionClaims = sessionClaimsFrom(client);
+  const governorRunning = governorWatchFrom(client);
   const worker = await Worker.create({
     connection,
     taskQueue: env('BENCH_TASK_QUEUE'),
     workflowBundle: { codePath: env('BENCH_BUNDLE_PATH') },
-    activities: createActivities({ pipecat, videosdk, sealer, videosdkWebhookUrl: process.env.BENCH_VIDEOSDK_WEBHOOK_URL, sessionClaims }),
+    activities: createActivities({ pipecat, videosdk, sealer, videosdkWebhookUrl: process.env.BENCH_VIDEOSDK_WEBHOOK_URL, sessionClaims, governorRunning }),
     maxCachedWorkflows: Number(process.env.BENCH_MAX_CACHED ?? '2500'),
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
   });
