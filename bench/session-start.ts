@@ -127,10 +127,12 @@ async function main(): Promise<void> {
         spaced.push(performance.now() - t);
       }
       if (process.env.BENCH_DEBUG) {
-        const h = await client.workflow.getHandle(`agent-session:pipecat:lat-${STARTS - 1}`).fetchHistory();
-        const time = (e: NonNullable<typeof h.events>[number]) => Number(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6;
-        const t0 = time(h.events![0]!);
-        for (const e of h.events!.slice(0, 16)) process.stderr.write(`${(time(e) - t0).toFixed(1)} ${e.eventType}\n`);
+        for (const id of [`lat-${STARTS - 1}`, `lat-${STARTS - 2}`, `gap-${STARTS - 1}`]) {
+          const h = await client.workflow.getHandle(`agent-session:pipecat:${id}`).fetchHistory();
+          const time = (e: NonNullable<typeof h.events>[number]) => Number(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6;
+          const t0 = time(h.events![0]!);
+          process.stderr.write(`${id}: ${h.events!.slice(0, 16).map((e) => `${(time(e) - t0).toFixed(1)}:${e.eventType}`).join(' ')}\n`);
+        }
       }
       const ms = (v: number) => v.toFixed(1);
       const d50 = percentile(direct, 50);
