@@ -55,6 +55,15 @@ export function toTemporalFailure(err: unknown): unknown {
   }
 }
 
+/** The running activity's info; undefined when called outside an activity (scripts, unit tests). */
+function activityInfoIfAny(): Context['info'] | undefined {
+  try {
+    return Context.current().info;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Runs an activity body: maps its failures, and heartbeats every second while it runs when the
  * workflow gave it a heartbeat timeout, so a worker killed mid-request is noticed in seconds rather
@@ -64,8 +73,8 @@ export function toTemporalFailure(err: unknown): unknown {
 export async function withFailureMapping<T>(fn: () => Promise<T>, options: { selfHeartbeating?: boolean } = {}): Promise<T> {
   let ticker: NodeJS.Timeout | undefined;
   if (!options.selfHeartbeating) {
-    const info = Context.current().info;
-    if (!info.isLocal && info.heartbeatTimeoutMs) ticker = setInterval(() => heartbeat(), 1000);
+    const info = activityInfoIfAny();
+    if (info && !info.isLocal && info.heartbeatTimeoutMs) ticker = setInterval(() => heartbeat(), 1000);
   }
   try {
     return await fn();
