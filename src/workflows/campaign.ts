@@ -7,6 +7,7 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -435,7 +436,11 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
   };
 
   let stoppedLive = false;
+  // Changes made by this iteration itself (a contact skipped by the do-not-call check frees its slot at once)
+  // must wake the next one; earlier runs only looked at changes after dialling and slept until a timer.
+  const rearmAfterOwnChanges = patched('campaign-rearm-after-own-changes');
   for (;;) {
+    const seenAtTop = changes;
     while (reports.length > 0) handle(reports.shift()!);
 
     if (state.cancelling) {
@@ -535,7 +540,7 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     }
 
     publishProgress(false);
-    const seen = changes;
+    const seen = rearmAfterOwnChanges ? seenAtTop : changes;
     if (reports.length === 0) {
       if (wakeAt === Infinity) await condition(() => changes !== seen);
       else await condition(() => changes !== seen, Math.max(1, wakeAt - Date.now()));
