@@ -6,19 +6,18 @@
  * largest run's history and the worker's memory.
  *   npm run bench:campaign-scale [-- --contacts 100000 --dial-every 100]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startCampaign } from '../src/client/campaign';
 import { startVideoSdkSimulator } from '../src/simulators/videosdk';
 import { freePort, resolveTemporalCli, startDevServer } from '../src/temporal/dev-server';
 import { startWebhookReceiver } from '../src/webhooks/receiver';
-import { WORKFLOWS_PATH } from '../src/worker';
+import { spawnWorkerProcess, writeWorkflowBundle } from '../test/helpers/spawn-worker';
 import { machineDescription } from './stats';
 
 const { values: args } = parseArgs({
@@ -39,22 +38,12 @@ async function main(): Promise<void> {
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   const sim = await startVideoSdkSimulator({ seed: 3, capacity: C, queuedMs: 200, stoppingMs: 100, naturalDurationMs: { min: 1600, max: 2000 } });
   const receiver = await startWebhookReceiver({ client, publicKey: sim.publicKeyPem, logger: new DefaultLogger('ERROR') });
-  const bundlePath = path.join(dir, 'workflows.js');
-  writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') })).code);
-  const worker: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'test', 'helpers', 'worker-process.ts')], {
-    env: {
-      ...process.env,
-      BENCH_VIDEOSDK_URL: sim.url,
-      BENCH_VIDEOSDK_KEY: sim.apiKey,
-      BENCH_VIDEOSDK_SECRET: sim.secret,
-      BENCH_VIDEOSDK_WEBHOOK_URL: `${receiver.url}/webhooks/videosdk`,
-      BENCH_SEAL_KEY: randomBytes(32).toString('base64'),
-      BENCH_TEMPORAL_ADDRESS: server.address,
-      BENCH_TASK_QUEUE: 'scale',
-      BENCH_BUNDLE_PATH: bundlePath,
-      BENCH_MAX_CACHED: '500',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+  const worker: ChildProcess = spawnWorkerProcess({
+    temporalAddress: server.address,
+    taskQueue: 'scale',
+    bundlePath: await writeWorkflowBundle(dir),
+    videosdk: { url: sim.url, apiKey: sim.apiKey, secret: sim.secret, webhookUrl: `${receiver.url}/webhooks/videosdk` },
+    maxCachedWorkflows: 500,
   });
   const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))![1]) / 1024;
   let maxRss = 0;

@@ -8,14 +8,13 @@
  *  3. two campaigns sharing the agent through its capacity governor.
  * Usage: npm run bench:campaign -- [--contacts 1000] [--capacity 50] [--call-ms 2000]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startCampaign } from '../src/client/campaign';
 import type { CampaignInput } from '../src/domain/campaign';
 import { ProviderError } from '../src/providers/http';
@@ -23,7 +22,7 @@ import { VideoSdkClient } from '../src/providers/videosdk/client';
 import { startVideoSdkSimulator, type VideoSdkSimulator } from '../src/simulators/videosdk';
 import { freePort, resolveTemporalCli, startDevServer } from '../src/temporal/dev-server';
 import { startWebhookReceiver } from '../src/webhooks/receiver';
-import { WORKFLOWS_PATH } from '../src/worker';
+import { spawnWorkerProcess, writeWorkflowBundle } from '../test/helpers/spawn-worker';
 import { machineDescription, percentile } from './stats';
 
 const { values: args } = parseArgs({
@@ -130,23 +129,12 @@ async function main(): Promise<void> {
   const ours = await startVideoSdkSimulator(simOptions(11));
   const receiver = await startWebhookReceiver({ client, publicKey: ours.publicKeyPem, logger: new DefaultLogger('ERROR') });
   const taskQueue = 'bench-campaign';
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') });
-  const bundlePath = path.join(mkdtempSync(path.join(tmpdir(), 'vao-bench-')), 'workflows.js');
-  writeFileSync(bundlePath, bundle.code);
-  const worker: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'test', 'helpers', 'worker-process.ts')], {
-    env: {
-      ...process.env,
-      BENCH_VIDEOSDK_URL: ours.url,
-      BENCH_VIDEOSDK_KEY: ours.apiKey,
-      BENCH_VIDEOSDK_SECRET: ours.secret,
-      BENCH_VIDEOSDK_WEBHOOK_URL: `${receiver.url}/webhooks/videosdk`,
-      BENCH_SEAL_KEY: randomBytes(32).toString('base64'),
-      BENCH_TEMPORAL_ADDRESS: server.address,
-      BENCH_TASK_QUEUE: taskQueue,
-      BENCH_BUNDLE_PATH: bundlePath,
-      BENCH_MAX_CACHED: '1000',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+  const worker: ChildProcess = spawnWorkerProcess({
+    temporalAddress: server.address,
+    taskQueue,
+    bundlePath: await writeWorkflowBundle(),
+    videosdk: { url: ours.url, apiKey: ours.apiKey, secret: ours.secret, webhookUrl: `${receiver.url}/webhooks/videosdk` },
+    maxCachedWorkflows: 1000,
   });
   const workerRssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))![1]) / 1024;
   const lines = [`Campaign benchmark — ${new Date().toISOString()}`, `Machine: ${machineDescription()}`, ''];

@@ -7,17 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { readFileSync } from 'node:fs';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startSession } from '../src/client/session';
 import { PipecatClient } from '../src/providers/pipecat/client';
 import { Sealer } from '../src/security/sealing';
 import { startPipecatSimulator } from '../src/simulators/pipecat';
 import { freePort, resolveTemporalCli, startDevServer } from '../src/temporal/dev-server';
-import { WORKFLOWS_PATH } from '../src/worker';
+import { spawnWorkerProcess, writeWorkflowBundle } from '../test/helpers/spawn-worker';
 import { machineDescription, percentile } from './stats';
 
 const { values: args } = parseArgs({
@@ -61,22 +58,14 @@ async function main(): Promise<void> {
 
   // The worker runs in its own process with a pre-built bundle, as in production, so its memory is
   // measured alone (not the simulator's, the client's or the bundler's).
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') });
-  const bundlePath = path.join(mkdtempSync(path.join(tmpdir(), 'vao-bench-')), 'workflows.js');
-  writeFileSync(bundlePath, bundle.code);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'test', 'helpers', 'worker-process.ts')], {
-    env: {
-      ...process.env,
-      BENCH_PIPECAT_URL: sim.url,
-      BENCH_PIPECAT_PRIVATE_KEY: sim.privateApiKey,
-      BENCH_PIPECAT_PUBLIC_KEY: sim.publicApiKey,
-      BENCH_SEAL_KEY: sealKey.toString('base64'),
-      BENCH_TEMPORAL_ADDRESS: server.address,
-      BENCH_TASK_QUEUE: taskQueue,
-      BENCH_BUNDLE_PATH: bundlePath,
-      BENCH_MAX_CACHED: process.env.VAO_MAX_CACHED_WORKFLOWS ?? '250',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const child = spawnWorkerProcess({
+    temporalAddress: server.address,
+    taskQueue,
+    bundlePath: await writeWorkflowBundle(),
+    pipecat: { url: sim.url, privateApiKey: sim.privateApiKey, publicApiKey: sim.publicApiKey },
+    sealKey: sealKey.toString('base64'),
+    maxCachedWorkflows: Number(process.env.VAO_MAX_CACHED_WORKFLOWS ?? '250'),
+    stdout: 'pipe',
   });
   let lastStatus = { inFlightActivities: 0, cached: 0 };
   let statusLines = '';

@@ -11,21 +11,21 @@
  *   npm run faults                 300 contacts, concurrency 20
  *   npm run faults -- --short      60 contacts, concurrency 10 (CI)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { machineDescription } from '../bench/stats';
 import { startCampaign } from '../src/client/campaign';
 import type { CampaignInput, CampaignResult } from '../src/domain/campaign';
 import { PipecatClient } from '../src/providers/pipecat/client';
 import { startPipecatSimulator, type PipecatSimulator } from '../src/simulators/pipecat';
 import { freePort, resolveTemporalCli, startDevServer, type DevServer } from '../src/temporal/dev-server';
-import { WORKFLOWS_PATH } from '../src/worker';
+import { spawnWorkerProcess, writeWorkflowBundle } from '../test/helpers/spawn-worker';
 
 const { values: args } = parseArgs({
   options: {
@@ -74,24 +74,17 @@ async function main(): Promise<void> {
   });
   const pipecat = new PipecatClient({ apiUrl: sim.url, publicApiUrl: sim.publicUrl, privateApiKey: sim.privateApiKey, publicApiKey: sim.publicApiKey, timeoutMs: 10_000 });
 
-  const bundlePath = path.join(dir, 'workflows.js');
-  writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') })).code);
+  const bundlePath = await writeWorkflowBundle(dir);
   const sealKey = randomBytes(32).toString('base64');
   const taskQueue = 'faults';
   const startWorker = (): ChildProcess =>
-    spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'test', 'helpers', 'worker-process.ts')], {
-      env: {
-        ...process.env,
-        BENCH_PIPECAT_URL: sim.url,
-        BENCH_PIPECAT_PRIVATE_KEY: sim.privateApiKey,
-        BENCH_PIPECAT_PUBLIC_KEY: sim.publicApiKey,
-        BENCH_SEAL_KEY: sealKey,
-        BENCH_TEMPORAL_ADDRESS: server.address,
-        BENCH_TASK_QUEUE: taskQueue,
-        BENCH_BUNDLE_PATH: bundlePath,
-        BENCH_HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT_MS),
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
+    spawnWorkerProcess({
+      temporalAddress: server.address,
+      taskQueue,
+      bundlePath,
+      pipecat: { url: sim.url, privateApiKey: sim.privateApiKey, publicApiKey: sim.publicApiKey },
+      sealKey,
+      httpTimeoutMs: HTTP_TIMEOUT_MS,
     });
   let worker = startWorker();
 

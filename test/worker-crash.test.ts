@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startCampaign } from '../src/client/campaign';
 import type { PipecatSimulator } from '../src/simulators/pipecat';
 import { pipecatClientFor, startSim } from './helpers/pipecat';
-import { createTestEnv, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
+import { spawnWorkerProcess, writeWorkflowBundle } from './helpers/spawn-worker';
+import { createTestEnv, uniqueTaskQueue } from './helpers/temporal';
 
 let env: TestWorkflowEnvironment;
 let sim: PipecatSimulator;
@@ -16,8 +14,7 @@ let bundlePath: string;
 before(async () => {
   env = await createTestEnv();
   sim = await startSim({ timing: { reconcileDelayMs: 0, creatingMs: 0, validatingMs: 0 }, sessions: { naturalDurationMs: { min: 300, max: 800 } } });
-  bundlePath = path.join(mkdtempSync(path.join(tmpdir(), 'vao-crash-')), 'workflows.js');
-  writeFileSync(bundlePath, (await workflowBundle()).code);
+  bundlePath = await writeWorkflowBundle();
 });
 after(async () => {
   await sim?.close();
@@ -25,18 +22,12 @@ after(async () => {
 });
 
 function startWorkerProcess(taskQueue: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'helpers', 'worker-process.ts')], {
-    env: {
-      ...process.env,
-      BENCH_PIPECAT_URL: sim.url,
-      BENCH_PIPECAT_PRIVATE_KEY: sim.privateApiKey,
-      BENCH_PIPECAT_PUBLIC_KEY: sim.publicApiKey,
-      BENCH_SEAL_KEY: Buffer.alloc(32, 7).toString('base64'),
-      BENCH_TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS ?? '',
-      BENCH_TASK_QUEUE: taskQueue,
-      BENCH_BUNDLE_PATH: bundlePath,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+  return spawnWorkerProcess({
+    temporalAddress: process.env.TEMPORAL_TEST_ADDRESS ?? '',
+    taskQueue,
+    bundlePath,
+    pipecat: { url: sim.url, privateApiKey: sim.privateApiKey, publicApiKey: sim.publicApiKey },
+    sealKey: Buffer.alloc(32, 7).toString('base64'),
   });
 }
 
