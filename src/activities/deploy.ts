@@ -160,10 +160,10 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
      * workflow's `status` query current at a cost of one activity per state change.
      */
     async waitForDeployment(input: WaitForDeploymentInput): Promise<WaitForDeploymentResult> {
+      // Polls made by earlier attempts of this call survive a retry through the heartbeat details.
+      const previous = activityInfo().heartbeatDetails as { polls?: number } | undefined;
+      let polls = previous?.polls ?? 0;
       return withFailureMapping(async () => {
-        // Polls made by earlier attempts of this call survive a retry through the heartbeat details.
-        const previous = activityInfo().heartbeatDetails as { polls?: number } | undefined;
-        let polls = previous?.polls ?? 0;
         let last = input.lastSnapshot ?? undefined;
         let nextPollAt = activityInfo().attempt > 1 ? Date.now() : input.firstPollAtMs;
 
@@ -242,7 +242,7 @@ export function createDeployActivities({ pipecat }: DeployActivityDeps) {
           }
           last = snapshot;
         }
-      }, { selfHeartbeating: true });
+      }, { heartbeatDetails: () => ({ polls }) });
     },
   };
 }

@@ -67,15 +67,13 @@ function activityInfoIfAny(): Context['info'] | undefined {
 /**
  * Runs an activity body: maps its failures, and heartbeats every second while it runs when the
  * workflow gave it a heartbeat timeout, so a worker killed mid-request is noticed in seconds rather
- * than after the start-to-close timeout. Activities that record progress in their heartbeat details
- * pass `selfHeartbeating` (a bare heartbeat would erase those details).
+ * than after the start-to-close timeout. Activities that keep progress in their heartbeat details give
+ * `heartbeatDetails`, which every beat then carries (a bare beat would erase them).
  */
-export async function withFailureMapping<T>(fn: () => Promise<T>, options: { selfHeartbeating?: boolean } = {}): Promise<T> {
-  let ticker: NodeJS.Timeout | undefined;
-  if (!options.selfHeartbeating) {
-    const info = activityInfoIfAny();
-    if (info && !info.isLocal && info.heartbeatTimeoutMs) ticker = setInterval(() => heartbeat(), 1000);
-  }
+export async function withFailureMapping<T>(fn: () => Promise<T>, options: { heartbeatDetails?: () => unknown } = {}): Promise<T> {
+  const info = activityInfoIfAny();
+  const ticker =
+    info && !info.isLocal && info.heartbeatTimeoutMs ? setInterval(() => heartbeat(options.heartbeatDetails?.()), 1000) : undefined;
   try {
     return await fn();
   } catch (err) {

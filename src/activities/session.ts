@@ -56,15 +56,6 @@ export interface StartSessionActivityInput extends SessionTarget {
   announceDeadline: boolean;
   /** Epoch ms after which capacity waiting gives up. */
   giveUpAtMs: number;
-  /**
-   * One send, no waiting (run as a local activity, for the fast path): a 429 or an unanswered send
-   * returns `retry-later` and the workflow continues with the patient activity.
-   */
-  firstTryOnly?: boolean;
-  /** An earlier try sent a start whose outcome is unknown: reconcile from here before sending. */
-  reconcileSinceMs?: number | null;
-  priorAttempts?: number;
-  priorCapacityWaitMs?: number;
 }
 
 export type StartSessionActivityResult =
@@ -88,8 +79,7 @@ export type StartSessionActivityResult =
       /** A capacity governor runs for the agent: an ad-hoc session tells it (undefined in older histories: yes). */
       governed?: boolean;
     }
-  | { outcome: 'capacity'; attempts: number; capacityWaitMs: number; lastError: string }
-  | { outcome: 'retry-later'; attempts: number; capacityWaitMs: number; lastError: string; reconcileSinceMs: number | null };
+  | { outcome: 'capacity'; attempts: number; capacityWaitMs: number; lastError: string };
 
 interface StartProgress {
   attempts: number;
@@ -99,15 +89,6 @@ interface StartProgress {
 }
 
 type Reconciled = { found: { sessionId: string; createdAtMs: number } } | { found: null } | { unknown: string };
-
-/** Sleeps in slices, heartbeating, so long capacity waits stay within a short heartbeat timeout. */
-async function sleepWithHeartbeat(ms: number, details: unknown): Promise<void> {
-  const until = Date.now() + ms;
-  for (let left = ms; left > 0; left = until - Date.now()) {
-    await sleep(Math.min(left, 3000));
-    heartbeat(details);
-  }
-}
 
 export function createSessionActivities(deps: SessionActivityDeps) {
   const backoff = deps.capacityBackoff ?? { initialMs: 1000, maxMs: 30_000 };
@@ -231,113 +212,99 @@ export function createSessionActivities(deps: SessionActivityDeps) {
      * timeout, a retry of this activity), it reconciles before sending again.
      */
     async startAgentSession(input: StartSessionActivityInput): Promise<StartSessionActivityResult> {
+      const info = activityInfo();
+      const progress: StartProgress = (info.heartbeatDetails as StartProgress | undefined) ?? { attempts: 0, capacityWaitMs: 0, firstSendAtMs: null };
+      // Every heartbeat carries the progress, also while a request is in flight, so the heartbeat timeout can
+      // be short (a killed worker's start is retried and reconciled within seconds) without cutting off slow answers.
       return withFailureMapping(async () => {
-        const info = activityInfo();
-        const saved = info.heartbeatDetails as StartProgress | undefined;
-        const progress: StartProgress = saved ?? {
-          attempts: input.priorAttempts ?? 0,
-          capacityWaitMs: input.priorCapacityWaitMs ?? 0,
-          firstSendAtMs: input.reconcileSinceMs ?? null,
-        };
         // A retried activity may have sent a start whose answer nobody saw; the first attempt's schedule
         // time bounds when that could have happened.
-        let mustReconcileSince: number | null =
-          info.attempt > 1 ? (progress.firstSendAtMs ?? info.scheduledTimestampMs) : (input.reconcileSinceMs ?? null);
-        const beat = (details: StartProgress) => {
-          if (!input.firstTryOnly) heartbeat(details);
-        };
+        let mustReconcileSince: number | null = info.attempt > 1 ? (progress.firstSendAtMs ?? info.scheduledTimestampMs) : null;
         let delayMs = backoff.initialMs;
         let lastError = '';
-        // Heartbeats keep flowing while a request is in flight, so the heartbeat timeout can be short
-        // (a killed worker's start is retried and reconciled within seconds) without cutting off slow answers.
-        const ticker = input.firstTryOnly ? null : setInterval(() => heartbeat(progress), 1000);
-        try {
-          // The agent's cap, read in the same activity as the start: one task hop less per session.
-          const length = resolveSessionLength(input.provider, await platformCapSec(input), input.requestedMaxDurationSec, input.goodbyeLeadSec);
-          const governed = deps.governorRunning ? await deps.governorRunning(input.provider, input.agentName ?? input.deploymentId ?? '').catch(() => true) : true;
+        // The agent's cap, read in the same activity as the start: one task hop less per session.
+        const length = resolveSessionLength(input.provider, await platformCapSec(input), input.requestedMaxDurationSec, input.goodbyeLeadSec);
+        // Only ad-hoc sessions tell the governor; a campaign call is counted by its campaign, so it need not ask.
+        const governed =
+          input.reportTo || !deps.governorRunning
+            ? true
+            : await deps.governorRunning(input.provider, input.agentName ?? input.deploymentId ?? '').catch(() => true);
 
-          for (;;) {
-            if (mustReconcileSince !== null) {
-              const r = await reconcile(input, mustReconcileSince);
-              if ('unknown' in r) throw ApplicationFailure.nonRetryable(`start outcome unknown, not retrying: ${r.unknown}`, 'AmbiguousStart');
-              if (r.found) {
-                log.info('Start reconciled: adopting the session an unanswered request created', { sessionId: r.found.sessionId });
-                return {
-                  outcome: 'started',
-                  sessionId: r.found.sessionId,
-                  startedAtMs: r.found.createdAtMs,
-                  ...length,
-                  recovered: true,
-                  claimable: deps.sessionClaims !== undefined,
-                  governed,
-                  dailyRoom: null,
-                  wsUrl: null,
-                  dailyTokenSealed: null,
-                  tokenSealed: null,
-                  iceConfigSealed: null,
-                  attempts: progress.attempts,
-                  capacityWaitMs: progress.capacityWaitMs,
-                };
-              }
-              mustReconcileSince = null;
-            }
-            if (progress.attempts > 0 && Date.now() >= input.giveUpAtMs) {
-              throw ApplicationFailure.nonRetryable(`no session started before the start timeout: ${lastError}`, 'StartTimeout');
-            }
-
-            const sentAtMs = Date.now();
-            progress.attempts += 1;
-            progress.firstSendAtMs ??= sentAtMs;
-            beat(progress);
-            try {
-              const started = await sendStart(input, length, sentAtMs);
-              countStartRequest(input.provider, 'started');
+        for (;;) {
+          if (mustReconcileSince !== null) {
+            const r = await reconcile(input, mustReconcileSince);
+            if ('unknown' in r) throw ApplicationFailure.nonRetryable(`start outcome unknown, not retrying: ${r.unknown}`, 'AmbiguousStart');
+            if (r.found) {
+              log.info('Start reconciled: adopting the session an unanswered request created', { sessionId: r.found.sessionId });
               return {
                 outcome: 'started',
-                sessionId: started.sessionId,
-                startedAtMs: sentAtMs,
+                sessionId: r.found.sessionId,
+                startedAtMs: r.found.createdAtMs,
                 ...length,
-                recovered: false,
-              claimable: deps.sessionClaims !== undefined,
-              governed,
-                dailyRoom: started.dailyRoom,
-                wsUrl: started.wsUrl,
-                dailyTokenSealed: deps.sealer.sealOptional(started.dailyToken),
-                tokenSealed: deps.sealer.sealOptional(started.token),
-                iceConfigSealed: started.iceConfig ? deps.sealer.seal(JSON.stringify(started.iceConfig)) : null,
+                recovered: true,
+                claimable: deps.sessionClaims !== undefined,
+                governed,
+                dailyRoom: null,
+                wsUrl: null,
+                dailyTokenSealed: null,
+                tokenSealed: null,
+                iceConfigSealed: null,
                 attempts: progress.attempts,
                 capacityWaitMs: progress.capacityWaitMs,
               };
-            } catch (err) {
-              countStartRequest(input.provider, err instanceof ProviderError ? err.kind : 'error');
-              if (!(err instanceof ProviderError) || err.kind === 'permanent') throw err;
-              lastError = err.message;
-              if (input.firstTryOnly) {
-                const unknownOutcome = err.kind === 'retryable' && err.details.maybeApplied;
-                return { outcome: 'retry-later', attempts: progress.attempts, capacityWaitMs: 0, lastError, reconcileSinceMs: unknownOutcome ? sentAtMs : null };
-              }
-              if (err.kind === 'retryable') {
-                // The request may have created a session: find out before sending another one.
-                if (err.details.maybeApplied) mustReconcileSince = sentAtMs;
-                await sleep(Math.min(1000, Math.max(0, input.giveUpAtMs - Date.now())));
-                continue;
-              }
-              // 429: at capacity. Wait with full jitter, or as told, unless that passes the give-up time.
-              const jittered = Math.round(Math.random() * delayMs);
-              const waitMs = err.details.retryAfterMs ?? Math.max(100, jittered);
-              delayMs = Math.min(backoff.maxMs, delayMs * 2);
-              if (Date.now() + waitMs >= input.giveUpAtMs) {
-                return { outcome: 'capacity', attempts: progress.attempts, capacityWaitMs: progress.capacityWaitMs, lastError };
-              }
-              progress.capacityWaitMs += waitMs;
-              beat(progress);
-              await sleepWithHeartbeat(waitMs, progress);
             }
+            mustReconcileSince = null;
           }
-        } finally {
-          if (ticker) clearInterval(ticker);
+          if (progress.attempts > 0 && Date.now() >= input.giveUpAtMs) {
+            throw ApplicationFailure.nonRetryable(`no session started before the start timeout: ${lastError}`, 'StartTimeout');
+          }
+
+          const sentAtMs = Date.now();
+          progress.attempts += 1;
+          progress.firstSendAtMs ??= sentAtMs;
+          // At once, not at the next tick: a crash right after the send must find firstSendAtMs recorded.
+          heartbeat(progress);
+          try {
+            const started = await sendStart(input, length, sentAtMs);
+            countStartRequest(input.provider, 'started');
+            return {
+              outcome: 'started',
+              sessionId: started.sessionId,
+              startedAtMs: sentAtMs,
+              ...length,
+              recovered: false,
+              claimable: deps.sessionClaims !== undefined,
+              governed,
+              dailyRoom: started.dailyRoom,
+              wsUrl: started.wsUrl,
+              dailyTokenSealed: deps.sealer.sealOptional(started.dailyToken),
+              tokenSealed: deps.sealer.sealOptional(started.token),
+              iceConfigSealed: started.iceConfig ? deps.sealer.seal(JSON.stringify(started.iceConfig)) : null,
+              attempts: progress.attempts,
+              capacityWaitMs: progress.capacityWaitMs,
+            };
+          } catch (err) {
+            countStartRequest(input.provider, err instanceof ProviderError ? err.kind : 'error');
+            if (!(err instanceof ProviderError) || err.kind === 'permanent') throw err;
+            lastError = err.message;
+            if (err.kind === 'retryable') {
+              // The request may have created a session: find out before sending another one.
+              if (err.details.maybeApplied) mustReconcileSince = sentAtMs;
+              await sleep(Math.min(1000, Math.max(0, input.giveUpAtMs - Date.now())));
+              continue;
+            }
+            // 429: at capacity. Wait with full jitter, or as told, unless that passes the give-up time.
+            const jittered = Math.round(Math.random() * delayMs);
+            const waitMs = err.details.retryAfterMs ?? Math.max(100, jittered);
+            delayMs = Math.min(backoff.maxMs, delayMs * 2);
+            if (Date.now() + waitMs >= input.giveUpAtMs) {
+              return { outcome: 'capacity', attempts: progress.attempts, capacityWaitMs: progress.capacityWaitMs, lastError };
+            }
+            progress.capacityWaitMs += waitMs;
+            await sleep(waitMs);
+          }
         }
-      }, { selfHeartbeating: true });
+      }, { heartbeatDetails: () => progress });
     },
 
     /**

@@ -200,7 +200,6 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
     // The earliest moment a send can have happened: interrupted starts are reconciled from here.
     startRequestedAtMs = workflowInfo().runStartTime.getTime();
     const started = await starter.startAgentSession(startRequest);
-    if (started.outcome === 'retry-later') throw ApplicationFailure.nonRetryable('start activity returned retry-later', 'SessionStartFailed');
     status.attempts = started.attempts;
     capacityWaitMs = started.capacityWaitMs;
     sessionCapacityWait.record(capacityWaitMs, { provider: input.provider, outcome: started.outcome });
