@@ -22,6 +22,7 @@ import { VideoSdkClient } from '../src/providers/videosdk/client';
 import { startVideoSdkSimulator, type VideoSdkSimulator } from '../src/simulators/videosdk';
 import { freePort, resolveTemporalCli, startDevServer } from '../src/temporal/dev-server';
 import { startWebhookReceiver } from '../src/webhooks/receiver';
+import { maxConcurrent } from '../test/helpers/pipecat';
 import { spawnWorkerProcess, writeWorkflowBundle } from '../test/helpers/spawn-worker';
 import { machineDescription, percentile } from './stats';
 
@@ -74,14 +75,7 @@ function figures(sim: VideoSdkSimulator, sessions = sim.sessions()): RunFigures 
   // The k-th start beyond the first C reuses the capacity the k-th end freed.
   const refill: number[] = [];
   for (let k = 0; k + C < starts.length; k++) refill.push(starts[k + C]! - ends[k]!);
-  const edges = spans.flatMap((s) => [
-    { t: s.start, d: 1 },
-    { t: s.end, d: -1 },
-  ]);
-  edges.sort((a, b) => a.t - b.t || a.d - b.d);
-  let live = 0;
-  let maxLive = 0;
-  for (const e of edges) maxLive = Math.max(maxLive, (live += e.d));
+  const maxLive = maxConcurrent(spans.map((s) => ({ createdAt: s.start, endedAt: s.end })));
   const stats = sim.stats();
   return {
     makespanS: (last - first) / 1000,

@@ -140,9 +140,10 @@ export async function startWorkerProcess(
     const dataConverter = dataConverterFor(config.encryptionKeys);
     let worker: Worker | undefined;
     let ops: OpsServer | undefined;
+    // Outside loopback the codec endpoint decrypts only for a token or a verified login.
+    const codecCodec = dataConverter?.payloadCodecs?.[0];
+    const codecOn = Boolean(codecCodec && (config.ops.codecToken || config.ops.codecJwt || opsHost === '127.0.0.1'));
     if (config.ops.port > 0) {
-      const codecCodec = dataConverter?.payloadCodecs?.[0];
-      const codecOn = Boolean(codecCodec && (config.ops.codecToken || config.ops.codecJwt || opsHost === '127.0.0.1'));
       if (codecCodec && !codecOn) logger.info('Codec endpoint off: set VAO_CODEC_TOKEN or VAO_CODEC_JWKS_URL to let operators decrypt payloads');
       try {
         ops = await startOpsServer({
@@ -164,7 +165,7 @@ export async function startWorkerProcess(
         logger.warn(`VAO_OPS_PORT ${config.ops.port} unavailable (${(err as Error).message}): no health or codec endpoint for this sandbox worker`);
       }
     }
-    const codecEndpoint = ops && dataConverter && (config.ops.codecToken || config.ops.codecJwt || opsHost === '127.0.0.1') ? `${ops.url}/codec` : undefined;
+    const codecEndpoint = ops && codecOn ? `${ops.url}/codec` : undefined;
 
     let devServer: DevServer | undefined;
     if (!config.temporal.address) {

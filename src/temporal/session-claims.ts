@@ -5,9 +5,6 @@ import type { SessionClaims } from '../activities/session';
 import { SESSION_ID_SEARCH_ATTRIBUTE, SESSION_ID_SEARCH_ATTRIBUTE_NAME } from '../domain/session';
 import type { Logger } from '../logging';
 
-/** `temporal server start-dev` flag registering the attribute, for every dev server the project starts. */
-export const DEV_SERVER_SEARCH_ATTRIBUTE_ARGS = ['--search-attribute', `${SESSION_ID_SEARCH_ATTRIBUTE_NAME}=Keyword`];
-
 /**
  * Makes sure the namespace has the VaoSessionId attribute (registering it when the server lets us), and
  * says whether session workflows may use it. Temporal Cloud registers attributes through its own API:
