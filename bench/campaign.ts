@@ -24,6 +24,7 @@ import { freePort, resolveTemporalCli, startDevServer } from '../src/temporal/de
 import { startWebhookReceiver } from '../src/webhooks/receiver';
 import { maxConcurrent } from '../test/helpers/pipecat';
 import { spawnWorkerProcess, writeWorkflowBundle } from '../test/helpers/spawn-worker';
+import { refillChain, workflowTaskTimings } from './refill-chain';
 import { machineDescription, percentile } from './stats';
 
 const { values: args } = parseArgs({
@@ -172,8 +173,10 @@ async function main(): Promise<void> {
       const ends = ourSessions.map((x) => x.naturalEndAt!).sort((a, b) => a - b);
       const gaps = starts.slice(C).map((st, k) => ({ at: ends[k]! - first, ms: st - ends[k]! }));
       process.stderr.write(`worst refills: ${[...gaps].sort((a, b) => b.ms - a.ms).slice(0, 12).map((g) => `${(g.at / 1000).toFixed(1)}s:${g.ms.toFixed(0)}`).join(' ')}\n`);
+      process.stderr.write(`refill chain, sampled calls:\n${await refillChain(client, ourSessions)}\n`);
       for await (const run of client.workflow.list({ query: `WorkflowId = 'campaign:bench'` })) {
         process.stderr.write(`campaign run started +${((run.startTime.getTime() - first) / 1000).toFixed(1)} s, ${run.historyLength} events\n`);
+        process.stderr.write(`${await workflowTaskTimings(client, 'campaign:bench', run.runId)}\n`);
         const h = await client.workflow.getHandle('campaign:bench', run.runId).fetchHistory();
         const t = (e: NonNullable<typeof h.events>[number]) => (Number(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6 - first) / 1000;
         const failed = (h.events ?? []).filter((e) => e.eventType === 9);

@@ -7,6 +7,8 @@ import { Connection } from '@temporalio/client';
 import { SESSION_ID_SEARCH_ATTRIBUTE_NAME } from '../domain/session';
 
 const ENSURE_SCRIPT = path.resolve(__dirname, '../../scripts/ensure-temporal-cli.sh');
+/** See the transfer-queue note in startDevServer. */
+const DEV_TRANSFER_QUEUE_POLLS_PER_SECOND = 50;
 
 /**
  * The path of the Temporal CLI: `TEMPORAL_CLI_PATH`, else the project's cached build, building it
@@ -99,6 +101,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     // to the worker that completed it, one matching hop less (a session start's activity, above all).
     '--dynamic-config-value',
     'system.enableActivityEagerExecution=true',
+    // The dev server has one history shard, and its transfer queue (which hands every new workflow task,
+    // activity task and signal to matching) is read at most 20 times a second per shard by default: every
+    // hop waited up to 50 ms, and back-to-back session starts took 100 ms. Production clusters spread this
+    // over hundreds of shards. 50 polls a second halves the start overhead (bench:sessions); 1,000 made the
+    // reader poll SQLite so often that the campaign benchmark lost more to CPU than it won in latency.
+    '--dynamic-config-value',
+    `history.transferProcessorMaxPollRPS=${DEV_TRANSFER_QUEUE_POLLS_PER_SECOND}`,
     // Session workflows record their platform session id here (see src/temporal/session-claims.ts).
     '--search-attribute',
     `${SESSION_ID_SEARCH_ATTRIBUTE_NAME}=Keyword`,
