@@ -104,7 +104,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     // The dev server has one history shard, and its transfer queue (which hands every new workflow task,
     // activity task and signal to matching) is read at most 20 times a second per shard by default: every
     // hop waited up to 50 ms, and back-to-back session starts took 100 ms. Production clusters spread this
-    // over hundreds of shards. 50 polls a second halves the start overhead (bench:sessions); 1,000 made the
+    // over hundreds of shards. 50 polls a second took the start overhead from ~100 to 31–42 ms (bench:sessions); 1,000 made the
     // reader poll SQLite so often that the campaign benchmark lost more to CPU than it won in latency.
     '--dynamic-config-value',
     `history.transferProcessorMaxPollRPS=${DEV_TRANSFER_QUEUE_POLLS_PER_SECOND}`,
