@@ -47,7 +47,8 @@ export function spawnWorkerProcess(target: WorkerProcessTarget): ChildProcess {
     BENCH_HTTP_TIMEOUT_MS: target.httpTimeoutMs !== undefined ? String(target.httpTimeoutMs) : undefined,
   };
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
-  return spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-process.ts')], {
+  // The same V8 young-generation size as `npm start` and the Docker image, so benchmarks measure what ships.
+  return spawn(process.execPath, ['--max-semi-space-size=4', '--import', 'tsx', path.join(__dirname, 'worker-process.ts')], {
     env,
     stdio: ['ignore', target.stdout ?? 'ignore', 'inherit'],
   });
