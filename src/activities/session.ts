@@ -222,13 +222,25 @@ export function createSessionActivities(deps: SessionActivityDeps) {
         let mustReconcileSince: number | null = info.attempt > 1 ? (progress.firstSendAtMs ?? info.scheduledTimestampMs) : null;
         let delayMs = backoff.initialMs;
         let lastError = '';
+        // Only ad-hoc sessions tell the governor; a campaign call is counted by its campaign, so it need not ask.
+        // Asked beside the start, not before it: the answer is only needed once the session runs.
+        const governed: Promise<boolean> =
+          input.reportTo || !deps.governorRunning
+            ? Promise.resolve(true)
+            : deps.governorRunning(input.provider, input.agentName ?? input.deploymentId ?? '').catch(() => true);
         // The agent's cap, read in the same activity as the start: one task hop less per session.
         const length = resolveSessionLength(input.provider, await platformCapSec(input), input.requestedMaxDurationSec, input.goodbyeLeadSec);
-        // Only ad-hoc sessions tell the governor; a campaign call is counted by its campaign, so it need not ask.
-        const governed =
-          input.reportTo || !deps.governorRunning
-            ? true
-            : await deps.governorRunning(input.provider, input.agentName ?? input.deploymentId ?? '').catch(() => true);
+        const startedResult = async (
+          fields: Pick<Extract<StartSessionActivityResult, { outcome: 'started' }>, 'sessionId' | 'startedAtMs' | 'recovered' | 'dailyRoom' | 'wsUrl' | 'dailyTokenSealed' | 'tokenSealed' | 'iceConfigSealed'>,
+        ): Promise<StartSessionActivityResult> => ({
+          outcome: 'started',
+          ...fields,
+          ...length,
+          claimable: deps.sessionClaims !== undefined,
+          governed: await governed,
+          attempts: progress.attempts,
+          capacityWaitMs: progress.capacityWaitMs,
+        });
 
         for (;;) {
           if (mustReconcileSince !== null) {
@@ -236,22 +248,16 @@ export function createSessionActivities(deps: SessionActivityDeps) {
             if ('unknown' in r) throw ApplicationFailure.nonRetryable(`start outcome unknown, not retrying: ${r.unknown}`, 'AmbiguousStart');
             if (r.found) {
               log.info('Start reconciled: adopting the session an unanswered request created', { sessionId: r.found.sessionId });
-              return {
-                outcome: 'started',
+              return await startedResult({
                 sessionId: r.found.sessionId,
                 startedAtMs: r.found.createdAtMs,
-                ...length,
                 recovered: true,
-                claimable: deps.sessionClaims !== undefined,
-                governed,
                 dailyRoom: null,
                 wsUrl: null,
                 dailyTokenSealed: null,
                 tokenSealed: null,
                 iceConfigSealed: null,
-                attempts: progress.attempts,
-                capacityWaitMs: progress.capacityWaitMs,
-              };
+              });
             }
             mustReconcileSince = null;
           }
@@ -267,22 +273,16 @@ export function createSessionActivities(deps: SessionActivityDeps) {
           try {
             const started = await sendStart(input, length, sentAtMs);
             countStartRequest(input.provider, 'started');
-            return {
-              outcome: 'started',
+            return await startedResult({
               sessionId: started.sessionId,
               startedAtMs: sentAtMs,
-              ...length,
               recovered: false,
-              claimable: deps.sessionClaims !== undefined,
-              governed,
               dailyRoom: started.dailyRoom,
               wsUrl: started.wsUrl,
               dailyTokenSealed: deps.sealer.sealOptional(started.dailyToken),
               tokenSealed: deps.sealer.sealOptional(started.token),
               iceConfigSealed: started.iceConfig ? deps.sealer.seal(JSON.stringify(started.iceConfig)) : null,
-              attempts: progress.attempts,
-              capacityWaitMs: progress.capacityWaitMs,
-            };
+            });
           } catch (err) {
             countStartRequest(input.provider, err instanceof ProviderError ? err.kind : 'error');
             if (!(err instanceof ProviderError) || err.kind === 'permanent') throw err;

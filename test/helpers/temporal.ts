@@ -5,7 +5,8 @@ import { bundleWorkflowCode, Runtime, DefaultLogger, Worker, type WorkflowBundle
 import { createActivities, type ActivityDeps } from '../../src/activities';
 import { SESSION_ID_SEARCH_ATTRIBUTE } from '../../src/domain/session';
 import { resolveTemporalCli } from '../../src/temporal/dev-server';
-import { governorWatchFrom, sessionClaimsFrom } from '../../src/temporal/session-claims';
+import { governorWatchFrom } from '../../src/temporal/governor-watch';
+import { sessionClaimsFrom } from '../../src/temporal/session-claims';
 import { WORKFLOWS_PATH } from '../../src/worker';
 
 let runtimeInstalled = false;

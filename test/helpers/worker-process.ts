@@ -6,7 +6,8 @@ import { createActivities } from '../../src/activities';
 import { PipecatClient } from '../../src/providers/pipecat/client';
 import { VideoSdkClient } from '../../src/providers/videosdk/client';
 import { Sealer } from '../../src/security/sealing';
-import { governorWatchFrom, sessionClaimsFrom } from '../../src/temporal/session-claims';
+import { governorWatchFrom } from '../../src/temporal/governor-watch';
+import { sessionClaimsFrom } from '../../src/temporal/session-claims';
 import { STICKY_QUEUE_TIMEOUT } from '../../src/worker';
 
 async function main(): Promise<void> {
