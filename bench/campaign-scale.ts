@@ -18,7 +18,7 @@ import { startVideoSdkSimulator } from '../src/simulators/videosdk';
 import { freePort, resolveTemporalCli, startDevServer } from '../src/temporal/dev-server';
 import { startWebhookReceiver } from '../src/webhooks/receiver';
 import { spawnWorkerProcess, writeWorkflowBundle } from '../test/helpers/spawn-worker';
-import { machineDescription } from './stats';
+import { eventTimeMs, machineDescription } from './stats';
 
 const { values: args } = parseArgs({
   options: {
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
         const h = await client.workflow.getHandle('campaign:scale', run.runId).fetchHistory();
         const counts: Record<string, number> = {};
         for (const e of h.events ?? []) counts[String(e.eventType)] = (counts[String(e.eventType)] ?? 0) + 1;
-        const times = (h.events ?? []).map((e) => Number(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6);
+        const times = (h.events ?? []).map(eventTimeMs);
         process.stderr.write(`run ${run.runId.slice(0, 8)}: ${((times[times.length - 1]! - times[0]!) / 1000).toFixed(1)} s, events by type ${JSON.stringify(counts)}\n`);
       }
     }

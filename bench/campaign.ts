@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startCampaign } from '../src/client/campaign';
 import type { CampaignInput } from '../src/domain/campaign';
@@ -25,7 +26,7 @@ import { startWebhookReceiver } from '../src/webhooks/receiver';
 import { maxConcurrent } from '../test/helpers/pipecat';
 import { spawnWorkerProcess, writeWorkflowBundle } from '../test/helpers/spawn-worker';
 import { refillChain, workflowTaskTimings } from './refill-chain';
-import { machineDescription, percentile } from './stats';
+import { eventTimeMs, machineDescription, percentile } from './stats';
 
 const { values: args } = parseArgs({
   options: {
@@ -178,8 +179,8 @@ async function main(): Promise<void> {
         process.stderr.write(`campaign run started +${((run.startTime.getTime() - first) / 1000).toFixed(1)} s, ${run.historyLength} events\n`);
         process.stderr.write(`${await workflowTaskTimings(client, 'campaign:bench', run.runId)}\n`);
         const h = await client.workflow.getHandle('campaign:bench', run.runId).fetchHistory();
-        const t = (e: NonNullable<typeof h.events>[number]) => (Number(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6 - first) / 1000;
-        const failed = (h.events ?? []).filter((e) => e.eventType === 9);
+        const t = (e: NonNullable<typeof h.events>[number]) => (eventTimeMs(e) - first) / 1000;
+        const failed = (h.events ?? []).filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
         if (failed.length) process.stderr.write(`  ${failed.length} workflow tasks failed, first at +${t(failed[0]!).toFixed(1)} s, last at +${t(failed[failed.length - 1]!).toFixed(1)} s; causes ${[...new Set(failed.map((e) => e.workflowTaskFailedEventAttributes?.cause))].join(',')}\n`);
       }
       // One slot refill, event by event, relative to the moment the ended call stopped holding capacity.
@@ -189,7 +190,7 @@ async function main(): Promise<void> {
       const show = async (wf: string) => {
         const h = await client.workflow.getHandle(wf).fetchHistory();
         for (const e of h.events ?? []) {
-          const t = Number(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6 - endAt;
+          const t = eventTimeMs(e) - endAt;
           if (t > -50 && t < 1500) process.stderr.write(`${wf.slice(0, 40).padEnd(40)} ${t.toFixed(1).padStart(8)} ${e.eventType}\n`);
         }
       };

@@ -4,11 +4,11 @@
  */
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { percentile } from './stats';
+import { eventTimeMs, percentile } from './stats';
 
 const E = temporal.api.enums.v1.EventType;
 type Event = temporal.api.history.v1.IHistoryEvent;
-const at = (e: Event) => Number(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6;
+const at = eventTimeMs;
 
 export async function refillChain(client: Client, sessions: { metaData: Record<string, unknown>; naturalEndAt: number | null; createdAt: number }[], sample = 40): Promise<string> {
   const mid = sessions.slice(Math.floor(sessions.length / 3), Math.floor(sessions.length / 3) + sample);
@@ -50,7 +50,7 @@ export async function workflowTaskTimings(client: Client, workflowId: string, ru
   // From each signal to the completion of the first workflow task that started after it.
   for (let i = 0; i < events.length; i++) {
     if (events[i]!.eventType !== E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED) continue;
-    const done = events.slice(i).find((e) => e.eventType === E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && Number(byId.get(Number(e.workflowTaskCompletedEventAttributes!.startedEventId))!.eventId) > Number(events[i]!.eventId));
+    const done = events.slice(i).find((e) => e.eventType === E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && Number(e.workflowTaskCompletedEventAttributes!.startedEventId) > Number(events[i]!.eventId));
     if (done) gapAfterSignal.push(at(done) - at(events[i]!));
   }
   const f = (v: number[]) => `p50 ${percentile(v, 50).toFixed(0)} / p95 ${percentile(v, 95).toFixed(0)} ms`;

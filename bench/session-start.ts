@@ -15,7 +15,7 @@ import { Sealer } from '../src/security/sealing';
 import { startPipecatSimulator } from '../src/simulators/pipecat';
 import { freePort, resolveTemporalCli, startDevServer } from '../src/temporal/dev-server';
 import { spawnWorkerProcess, writeWorkflowBundle } from '../test/helpers/spawn-worker';
-import { machineDescription, percentile } from './stats';
+import { eventTimeMs, machineDescription, percentile } from './stats';
 
 const { values: args } = parseArgs({
   options: {
@@ -118,9 +118,8 @@ async function main(): Promise<void> {
       if (process.env.BENCH_DEBUG) {
         for (const id of [`lat-${STARTS - 1}`, `lat-${STARTS - 2}`, `gap-${STARTS - 1}`]) {
           const h = await client.workflow.getHandle(`agent-session:pipecat:${id}`).fetchHistory();
-          const time = (e: NonNullable<typeof h.events>[number]) => Number(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6;
-          const t0 = time(h.events![0]!);
-          process.stderr.write(`${id}: ${h.events!.slice(0, 16).map((e) => `${(time(e) - t0).toFixed(1)}:${e.eventType}`).join(' ')}\n`);
+          const t0 = eventTimeMs(h.events![0]!);
+          process.stderr.write(`${id}: ${h.events!.slice(0, 16).map((e) => `${(eventTimeMs(e) - t0).toFixed(1)}:${e.eventType}`).join(' ')}\n`);
         }
       }
       const ms = (v: number) => v.toFixed(1);

@@ -1,3 +1,5 @@
+import type { temporal } from '@temporalio/proto';
+
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -14,4 +16,9 @@ export function machineDescription(): string {
   const os = require('node:os') as typeof import('node:os');
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   return `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
+}
+
+/** A history event's time, epoch ms. */
+export function eventTimeMs(event: temporal.api.history.v1.IHistoryEvent): number {
+  return Number(event.eventTime!.seconds) * 1000 + event.eventTime!.nanos! / 1e6;
 }

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { machineDescription } from '../bench/stats';
+import { eventTimeMs, machineDescription } from '../bench/stats';
 import { startCampaign } from '../src/client/campaign';
 import type { CampaignInput, CampaignResult } from '../src/domain/campaign';
 import { PipecatClient } from '../src/providers/pipecat/client';
@@ -193,7 +193,7 @@ async function main(): Promise<void> {
       for await (const w of client.workflow.list({ query: `WorkflowType = 'agentSession' AND WorkflowId STARTS_WITH 'agent-session:pipecat:storm.'` })) {
         const h = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
         const fails = (h.events ?? []).filter((e) => e.activityTaskFailedEventAttributes || e.activityTaskTimedOutEventAttributes || e.workflowTaskFailedEventAttributes);
-        const t = (e: NonNullable<typeof h.events>[number]) => ((Number(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6 - stormStart) / 1000).toFixed(1);
+        const t = (e: NonNullable<typeof h.events>[number]) => ((eventTimeMs(e) - stormStart) / 1000).toFixed(1);
         if (fails.length) log(`  ${w.workflowId} +${((w.startTime.getTime() - stormStart) / 1000).toFixed(1)}: ${fails.map((e) => `${t(e)}:${e.activityTaskFailedEventAttributes?.failure?.message ?? e.activityTaskTimedOutEventAttributes?.failure?.message ?? e.workflowTaskFailedEventAttributes?.cause}`).join(' | ').slice(0, 400)}`);
       }
     }
