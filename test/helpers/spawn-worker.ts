@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../src/worker';
+import { workflowBundle } from './temporal';
 
 /** Where a worker process (worker-process.ts) finds Temporal and the provider APIs. */
 export interface WorkerProcessTarget {
@@ -21,10 +20,10 @@ export interface WorkerProcessTarget {
   stdout?: 'ignore' | 'pipe';
 }
 
-/** The workflow bundle, built once and written where worker processes can load it. */
+/** The workflow bundle (the tests' one, built once per process), written where worker processes can load it. */
 export async function writeWorkflowBundle(dir = mkdtempSync(path.join(tmpdir(), 'vao-bundle-'))): Promise<string> {
   const bundlePath = path.join(dir, 'workflows.js');
-  writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') })).code);
+  writeFileSync(bundlePath, (await workflowBundle()).code);
   return bundlePath;
 }
 
