@@ -19,5 +19,5 @@ RUN node --import tsx scripts/build-workflow-bundle.ts dist/workflow-bundle.js
 USER node
 # node itself is PID 1's child via tini-like --init from compose; run node directly (not npm) so SIGTERM
 # reaches the worker, which drains in-flight activities before exiting.
-# A 4 MB young generation per isolate keeps the worker's peak memory down (docs/operations.md).
+# 4 MB V8 semi-spaces keep the worker's peak memory down (docs/operations.md).
 CMD ["node", "--max-semi-space-size=4", "--import", "tsx", "src/main.ts"]
