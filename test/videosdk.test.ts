@@ -105,6 +105,29 @@ describe('VideoSDK webhook receiver', () => {
       reason: 'unknown session',
     });
   });
+
+  test('one session end sent as several webhooks signals the session and its campaign once', async () => {
+    // Workflows nobody runs (no worker polls this queue): the signals land in their histories all the same.
+    const taskQueue = uniqueTaskQueue('vsdk-no-worker');
+    const sessionWf = sessionWorkflowId('videosdk', key('dup-end'));
+    const campaignWf = `campaign:${key('dup-end-campaign')}`;
+    await env.client.workflow.start('agentSession', { taskQueue, workflowId: sessionWf, args: [{}] });
+    await env.client.workflow.start('campaign', { taskQueue, workflowId: campaignWf, args: [{}] });
+    const url = `/webhooks/videosdk?wf=${encodeURIComponent(sessionWf)}&campaign=${encodeURIComponent(campaignWf)}&call=k1`;
+    for (const type of ['ai-deployment-session-stopping', 'ai-deployment-session-stopped', 'ai-deployment-session-stopped']) {
+      const body = JSON.stringify({ webhookType: type, data: { sessionId: 'dup-session' } });
+      assert.equal((await post(url, body, { 'videosdk-signature': vsdk.signBody(body) })).status, 200);
+    }
+    const signals = async (workflowId: string) =>
+      ((await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).map((e) => e.workflowExecutionSignaledEventAttributes!.signalName);
+    assert.deepEqual(await signals(sessionWf), ['ended']);
+    assert.deepEqual(await signals(campaignWf), ['callEnding']);
+    // Another session's end on the same workflow is not swallowed.
+    const other = JSON.stringify({ webhookType: 'ai-deployment-session-stopped', data: { sessionId: 'other-session' } });
+    assert.equal((await post(url, other, { 'videosdk-signature': vsdk.signBody(other) })).status, 200);
+    assert.deepEqual(await signals(sessionWf), ['ended', 'ended']);
+    await Promise.all([sessionWf, campaignWf].map((id) => env.client.workflow.getHandle(id).terminate('test done')));
+  });
 });
 
 describe('agentSession on VideoSDK (real Temporal server + simulator + receiver)', () => {

@@ -52,8 +52,19 @@ const PayloadSchema = z.object({
   data: z.object({ sessionId: z.string().min(1) }).loose(),
 });
 
+/** Sessions whose end this receiver has already signalled; bounded, oldest forgotten first. */
+const REMEMBERED_ENDINGS = 10_000;
+
 export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<WebhookReceiver> {
   const maxBody = options.maxBodyBytes ?? 64 * 1024;
+  // One session end arrives as several webhooks ("stopping", then "stopped"). Only the first is turned into
+  // signals: each later one would add an event and a workflow task to the session and to its campaign,
+  // and change nothing. Best effort, per process: a restarted receiver signals again, which is harmless.
+  const signalledEndings = new Set<string>();
+  const rememberEnding = (key: string) => {
+    signalledEndings.add(key);
+    if (signalledEndings.size > REMEMBERED_ENDINGS) signalledEndings.delete(signalledEndings.values().next().value!);
+  };
   let key: KeyObject | undefined;
   const publicKey = async (): Promise<KeyObject> => {
     key ??= createPublicKey(typeof options.publicKey === 'string' ? options.publicKey : await options.publicKey());
@@ -93,6 +104,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       options.logger.warn('VideoSDK webhook for a session we did not start acknowledged', { sessionId, type: payload.webhookType });
       return sendJson(res, 200, { status: 'ignored', reason: 'unknown session' });
     }
+    const endingKey = `${workflowId}\n${sessionId}`;
+    if (signalledEndings.has(endingKey)) return sendJson(res, 200, { status: 'ok', note: 'end already signalled' });
     // A campaign call: tell the campaign too, so its slot refills now rather than after the call's own
     // workflow has stopped and reported. The hint only frees the slot; the call's report settles the outcome.
     const campaignId = url.searchParams.get('campaign');
@@ -109,6 +122,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
         options.client.workflow.getHandle(workflowId).signal(sessionEndedSignal, { source: 'videosdk-webhook', reason: payload.webhookType, sessionId }),
         hint,
       ]);
+      rememberEnding(endingKey);
       return sendJson(res, 200, { status: 'ok' });
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
