@@ -147,14 +147,17 @@ describe('agentSession on VideoSDK (real Temporal server + simulator + receiver)
       assert.equal(session.metaData.customer, 'c-9');
       assert.match(session.webhook!.endPoint, /\/webhooks\/videosdk\?wf=agent-session%3Avideosdk%3A/);
       await new Promise((r) => setTimeout(r, 200));
+      const endRequestsBefore = vsdk.stats().endRequests;
       assert.ok(vsdk.hangUp(info.sessionId));
       const started = Date.now();
       const res = await env.client.workflow.getHandle<typeof agentSession>(sessionWorkflowId('videosdk', sessionKey)).result();
       assert.ok(Date.now() - started < 10_000, 'ended by the webhook, not by the 600 s poll');
+      // The platform's signed word that the session ended needs no confirming stop.
+      assert.equal(vsdk.stats().endRequests, endRequestsBefore);
       return res;
     });
     assert.equal(result.endReason, 'ended');
-    assert.ok(vsdk.webhookDeliveries().some((d) => d.type === 'ai-deployment-session-stopped' && d.status === 200));
+    assert.ok(vsdk.webhookDeliveries().some((d) => d.sessionId === result.sessionId && d.type === 'ai-deployment-session-stopping' && d.status === 200));
   });
 
   test('429 "No workers available" is waited out', async () => {

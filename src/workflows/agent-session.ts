@@ -53,6 +53,9 @@ const stopper = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
+/** `ended` sources that speak for the platform: the receiver after checking the webhook's signature, and our own status poll. */
+const PLATFORM_END_SOURCES = new Set(['videosdk-webhook', 'poll']);
+
 /**
  * One voice-agent session from start to stop, on Pipecat Cloud or VideoSDK: start with capacity backoff,
  * tell the bot its deadline, say goodbye before the platform's hard cap, stop, and never leave a session
@@ -74,6 +77,13 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
   let stopMode: 'graceful' | 'now' | null = null;
   let capacityWaitMs = 0;
 
+  // Every change since the first release is behind a patch. A session started by this build records one
+  // marker for all of them, here, instead of one per change: each marker also upserts the
+  // TemporalChangeVersion search attribute, an event and a visibility write per session. Sessions started by
+  // earlier builds have no such marker and keep deciding change by change.
+  const thisBuild = patched('agent-session-2026-11-27');
+  const changed = (patchId: string) => thisBuild || patched(patchId);
+
   setHandler(sessionStatusQuery, () => status);
   setHandler(sessionStartedUpdate, async () => {
     await condition(() => startInfo !== null || startFailure !== null);
@@ -82,10 +92,10 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
   });
   // An `ended` naming another session is ignored (webhook URLs are not signed); one that arrives before
   // our start returned is kept until we know our session id.
-  const endedEarly = new Set<string>();
+  const endedEarly = new Map<string, string>();
   setHandler(sessionEndedSignal, (event) => {
     if (event?.sessionId && status.sessionId === null) {
-      endedEarly.add(event.sessionId);
+      endedEarly.set(event.sessionId, event.source ?? 'signal');
       return;
     }
     if (event?.sessionId && event.sessionId !== status.sessionId) {
@@ -210,18 +220,18 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
     const schedule = sessionSchedule(started.startedAtMs, started.maxDurationSec, started.goodbyeLeadSec, input.graceSec);
     status.sessionId = started.sessionId;
     // Lets another workflow's reconciliation tell this session from one its lost request created.
-    if (started.claimable && patched('session-id-search-attribute')) {
+    if (started.claimable && changed('session-id-search-attribute')) {
       upsertSearchAttributes([{ key: SESSION_ID_SEARCH_ATTRIBUTE, value: started.sessionId }]);
     }
     status.startedAt = new Date(started.startedAtMs).toISOString();
     status.deadline = new Date(schedule.stopAtMs).toISOString();
     status.goodbyeAt = new Date(schedule.goodbyeAtMs).toISOString();
     status.state = 'live';
-    if (endedEarly.has(started.sessionId)) endedBy ??= 'signal';
+    if (endedEarly.has(started.sessionId)) endedBy ??= endedEarly.get(started.sessionId)!;
     // Ad-hoc sessions tell the agent's capacity governor (if campaigns run on the agent) after they
     // started, so campaigns make room without delaying this start. Campaign calls are counted by their campaign.
     // Only when a governor runs: signalling one that does not exist costs a failed signal and a workflow task per session.
-    if (!input.reportTo && started.governed !== false && patched('adhoc-capacity-report')) tellGovernor(true, schedule.stopAtMs);
+    if (!input.reportTo && started.governed !== false && changed('adhoc-capacity-report')) tellGovernor(true, schedule.stopAtMs);
     startInfo = {
       workflowId,
       provider: input.provider,
@@ -287,9 +297,14 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
         nextPollAt = Date.now() + pollMs;
       }
     }
-    // Stop in every case: after an `ended` signal it is a no-op (404) on the platform, and it guarantees
-    // that a caller's "ended" never leaves a billable session running.
-    if (endReason === 'ended' && patched('report-while-stopping')) {
+    // The platform itself said the session is over (its signed webhook, or its status API): there is
+    // nothing left to stop, and a confirming stop would cost a request and an activity per call.
+    if (endReason === 'ended' && PLATFORM_END_SOURCES.has(endedBy!) && changed('no-stop-after-platform-end')) {
+      return await finish(endReason);
+    }
+    // Otherwise stop in every case: after an `ended` signal it is a no-op (404) on the platform, and it
+    // guarantees that a caller's "ended" never leaves a billable session running.
+    if (endReason === 'ended' && changed('report-while-stopping')) {
       // The platform (or a caller) says the session is over: the campaign gets its slot back in the same
       // workflow task that sends the confirming stop, not one activity round trip later.
       const [result] = await Promise.all([finish(endReason), stopSession()]);
@@ -304,7 +319,7 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
     }
     const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : err instanceof ApplicationFailure ? err : undefined;
     const message = cause?.message ?? (err as Error).message;
-    if (patched('failed-start-tolerates-stop-failure')) {
+    if (changed('failed-start-tolerates-stop-failure')) {
       // A start the platform refused outright (unknown agent, bad key) left nothing to stop; the
       // reconciling stop may fail the same way, and must not hide the first failure from the caller.
       await stopSession().catch((stopErr: unknown) => log.warn('Stop after a failed start failed', { error: (stopErr as Error).message }));

@@ -439,8 +439,12 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
   // Changes made by this iteration itself (a contact skipped by the do-not-call check frees its slot at once)
   // must wake the next one; earlier runs only looked at changes after dialling and slept until a timer.
   const rearmAfterOwnChanges = patched('campaign-rearm-after-own-changes');
+  const dialsBesideLoop = patched('campaign-dials-beside-loop');
+  let dialsInFlight = 0;
+  let dialFailure: unknown = null;
   for (;;) {
     const seenAtTop = changes;
+    if (dialFailure !== null) throw dialFailure;
     while (reports.length > 0) handle(reports.shift()!);
 
     if (state.cancelling) {
@@ -451,6 +455,9 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
         if (state.unflushed.length >= FLUSH_EVERY) await flush();
       }
       if (state.cancelling === 'immediate' && !stoppedLive) {
+        // A call whose start is still in flight must exist before it can be told to stop.
+        await condition(() => dialsInFlight === 0);
+        if (dialFailure !== null) throw dialFailure;
         stoppedLive = true;
         await Promise.all(
           Object.keys(state.live).map((key) =>
@@ -515,7 +522,23 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
       if (free <= 0 || budget <= 0) readyNow += toDial.length;
 
       // One workflow task starts them all: the dial check (local activity) and child start run concurrently.
-      await Promise.all(toDial.map((d) => dial(d.contact, d.attempt, d.outcome)));
+      if (dialsBesideLoop) {
+        // Not awaited: a slot that frees while these children are being started is refilled in the next
+        // task, not after their child-started events came back.
+        for (const d of toDial) {
+          dialsInFlight++;
+          void dial(d.contact, d.attempt, d.outcome)
+            .catch((err: unknown) => {
+              dialFailure ??= err;
+            })
+            .finally(() => {
+              dialsInFlight--;
+              changes++;
+            });
+        }
+      } else {
+        await Promise.all(toDial.map((d) => dial(d.contact, d.attempt, d.outcome)));
+      }
 
       // Due ones without a free slot wait for a report (a signal), not for a timer.
       for (const d of state.deferred) if (d.notBefore > now) wakeAt = Math.min(wakeAt, d.notBefore);
@@ -533,7 +556,9 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     const info = workflowInfo();
     if ((info.historyLength > input.continueAsNewAfterEvents || info.historySize > CONTINUE_AS_NEW_AFTER_BYTES) && reports.length === 0) {
       await flush();
-      await condition(allHandlersFinished);
+      // The new run must not dial a contact whose start this run has not seen through.
+      await condition(() => dialsInFlight === 0 && allHandlersFinished());
+      if (dialFailure !== null) throw dialFailure;
       // Reports that came in while flushing go into the state, not into the void.
       while (reports.length > 0) handle(reports.shift()!);
       await continueAsNew<typeof campaign>({ ...raw, resume: state });
@@ -549,7 +574,9 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
 
   if (governed) await announce(0);
   await flush();
-  await condition(allHandlersFinished);
+  // A call can report before its child-started event resolved the dial.
+  await condition(() => dialsInFlight === 0 && allHandlersFinished());
+  if (dialFailure !== null) throw dialFailure;
   publishProgress(true);
   // Inline lists: in the order given (line = position in the list).
   const outcomes = [...state.outcomes].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));

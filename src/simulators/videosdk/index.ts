@@ -64,7 +64,8 @@ export interface VideoSdkSimulator {
   setCapacity(capacity: number): void;
   setFaults(faults: Partial<FaultOptions>): void;
   webhookDeliveries(): WebhookDelivery[];
-  stats(): { started: number; rejectedAtCapacity: number };
+  /** Start requests that created a session, starts refused at capacity, and end requests received. */
+  stats(): { started: number; rejectedAtCapacity: number; endRequests: number };
   close(): Promise<void>;
 }
 
@@ -86,7 +87,7 @@ export async function startVideoSdkSimulator(options: VideoSdkSimulatorOptions =
   const sessions = new Map<string, VideoSdkSessionRecord>();
   const timers = new Set<NodeJS.Timeout>();
   const deliveries: WebhookDelivery[] = [];
-  const stats = { started: 0, rejectedAtCapacity: 0 };
+  const stats = { started: 0, rejectedAtCapacity: 0, endRequests: 0 };
 
   const endAt = (s: VideoSdkSessionRecord) => Math.min(s.stopRequestedAt ?? Infinity, s.naturalEndAt ?? Infinity);
   function statusOf(s: VideoSdkSessionRecord, now = Date.now()): string {
@@ -201,6 +202,7 @@ export async function startVideoSdkSimulator(options: VideoSdkSimulatorOptions =
       if (typeof sessionId !== 'string') throw new HttpError(400, { message: 'sessionId is required' });
       const s = sessions.get(sessionId);
       if (!s) throw new HttpError(404, { message: 'Session not found' });
+      stats.endRequests += 1;
       if (isLive(s)) {
         s.stopRequestedAt = Date.now();
         scheduleEnd(s);
