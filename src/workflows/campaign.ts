@@ -11,6 +11,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -442,6 +443,20 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
   const dialsBesideLoop = patched('campaign-dials-beside-loop');
   let dialsInFlight = 0;
   let dialFailure: unknown = null;
+  // A timed wait per loop turn (condition with a timeout) starts a timer and cancels it when a report wakes
+  // the loop first: two events per workflow task, about a fifth of a campaign's history. Instead, a timer
+  // is started only when no pending one fires at or before the time needed, and none is ever cancelled;
+  // one that fires early only makes the loop look again.
+  const sharedWakeTimers = patched('campaign-shared-wake-timers');
+  const pendingWakeTimers = new Set<number>();
+  const wakeBy = (at: number) => {
+    for (const pending of pendingWakeTimers) if (pending <= at) return;
+    pendingWakeTimers.add(at);
+    void sleep(Math.max(1, at - Date.now())).then(() => {
+      pendingWakeTimers.delete(at);
+      changes++;
+    });
+  };
   for (;;) {
     const seenAtTop = changes;
     if (dialFailure !== null) throw dialFailure;
@@ -567,7 +582,10 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     publishProgress(false);
     const seen = rearmAfterOwnChanges ? seenAtTop : changes;
     if (reports.length === 0) {
-      if (wakeAt === Infinity) await condition(() => changes !== seen);
+      if (sharedWakeTimers) {
+        if (wakeAt !== Infinity) wakeBy(wakeAt);
+        await condition(() => changes !== seen);
+      } else if (wakeAt === Infinity) await condition(() => changes !== seen);
       else await condition(() => changes !== seen, Math.max(1, wakeAt - Date.now()));
     }
   }
