@@ -95,6 +95,8 @@ const GRANT_WAIT_MS = 30_000;
 const KEEPALIVE_MS = 60_000;
 
 const CONTINUE_AS_NEW_AFTER_BYTES = 16 * 1024 * 1024;
+/** Well under the server's 51,200-event limit: how far a run that only awaits its live calls' reports may grow. */
+const HISTORY_EVENTS_CEILING = 40_000;
 const validate = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } });
 const dialCheck = proxyLocalActivities<Activities>({ startToCloseTimeout: '35 seconds', retry: { maximumAttempts: 2 } });
 const files = proxyActivities<Activities>({
@@ -448,6 +450,7 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
   // is started only when no pending one fires at or before the time needed, and none is ever cancelled;
   // one that fires early only makes the loop look again.
   const sharedWakeTimers = patched('campaign-shared-wake-timers');
+  const finishWithoutContinuing = patched('campaign-finish-without-continuing');
   const pendingWakeTimers = new Set<number>();
   const wakeBy = (at: number) => {
     for (const pending of pendingWakeTimers) if (pending <= at) return;
@@ -569,7 +572,11 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     // Not on the server's suggestion (it comes at ~4K events): under a stream of reports each continue-as-new
     // costs seconds, so we go by our own event threshold, and by size well before the 50 MB limit.
     const info = workflowInfo();
-    if ((info.historyLength > input.continueAsNewAfterEvents || info.historySize > CONTINUE_AS_NEW_AFTER_BYTES) && reports.length === 0) {
+    // With every contact dialled and no retry pending, only the live calls' reports are still to come (about
+    // ten events each): finishing in this run is cheaper than a continue-as-new against their stream.
+    const onlyReportsLeft =
+      finishWithoutContinuing && sourceExhausted() && state.deferred.length === 0 && info.historyLength + Object.keys(state.live).length * 12 < HISTORY_EVENTS_CEILING;
+    if ((info.historyLength > input.continueAsNewAfterEvents || info.historySize > CONTINUE_AS_NEW_AFTER_BYTES) && reports.length === 0 && !onlyReportsLeft) {
       await flush();
       // The new run must not dial a contact whose start this run has not seen through.
       await condition(() => dialsInFlight === 0 && allHandlersFinished());
