@@ -179,7 +179,9 @@ export function createSessionActivities(deps: SessionActivityDeps) {
                 endPoint:
                   `${deps.videosdkWebhookUrl}?wf=${encodeURIComponent(input.workflowId)}` +
                   (input.reportTo ? `&campaign=${encodeURIComponent(input.reportTo)}&call=${encodeURIComponent(input.sessionKey)}` : ''),
-                events: ['ai-deployment-session-started', 'ai-deployment-session-stopping', 'ai-deployment-session-stopped', 'ai-deployment-session-failed'],
+                // Only the events that end a session: the receiver acts on nothing else, and each webhook
+                // costs the platform a request and the receiver a signature check.
+                events: ['ai-deployment-session-stopping', 'ai-deployment-session-stopped', 'ai-deployment-session-failed'],
               },
             }
           : {}),
