@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import { startCampaign } from '../src/client/campaign';
 import { createCampaignSchedule } from '../src/client/schedule';
 import { campaignWorkflowId, governorWorkflowId, type ContactOutcome } from '../src/domain/campaign';
@@ -13,7 +14,7 @@ import type { PipecatSimulator } from '../src/simulators/pipecat';
 import { fairShares } from '../src/workflows/capacity-governor';
 import { campaignCancelSignal, campaignProgressQuery, governorStateQuery } from '../src/workflows/messages';
 import { depsFor, maxConcurrent, pipecatClientFor, startSim } from './helpers/pipecat';
-import { createTestEnv, uniqueTaskQueue, withWorker } from './helpers/temporal';
+import { createTestEnv, uniqueTaskQueue, withWorker, workflowBundle } from './helpers/temporal';
 
 let env: TestWorkflowEnvironment;
 let sim: PipecatSimulator;
@@ -149,6 +150,24 @@ describe('campaign features (real Temporal server + simulator)', () => {
     const consent = received.filter((r) => r.path === '/consent');
     assert.ok(consent.every((r) => typeof r.headers['x-vao-signature'] === 'string'), 'consent requests are signed');
     assert.ok(!consent.some((r) => r.body.contactId === 'listed-phone'), 'do-not-call is checked first');
+  });
+
+  test('a campaign checking every dial against a do-not-call list replays deterministically', async () => {
+    // Checks are local activities and child starts run beside the loop: the history must replay command for
+    // command, or a worker that loses its cache (a restart, a continue-as-new retried) fails the campaign.
+    const agentName = await agent(4);
+    const taskQueue = uniqueTaskQueue('dnc-replay');
+    const dnc = join(dir, 'dnc-replay.csv');
+    const contacts = Array.from({ length: 120 }, (_, i) => ({ contactId: `r${i}`, phone: `+1555100${String(i).padStart(4, '0')}` }));
+    writeFileSync(dnc, ['phone', ...contacts.filter((_, i) => i % 4 !== 0).map((c) => c.phone)].join('\n'));
+    const handle = await withWorker(env, depsFor(sim), taskQueue, async () => {
+      const h = await startCampaign(env.client, { campaignId: `dnc-replay-${process.pid}`, agentName, session, concurrency: 4, doNotCall: { file: dnc }, contacts }, { taskQueue });
+      const result = await h.result();
+      assert.deepEqual([result.progress.completed, result.progress.skipped], [30, 90]);
+      return h;
+    });
+    const history = await handle.fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
   });
 
   test('contacts from a CSV file in pages; bad rows reported by line; every outcome once in the results file and webhook', async () => {

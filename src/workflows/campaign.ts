@@ -355,7 +355,8 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
   };
 
   // ---- dialling ----
-  const dial = async (contact: SourcedContact, attempt: number, outcome: ContactOutcome): Promise<void> => {
+  /** The do-not-call list and consent webhook, right before the dial; a refused contact is finalized here. */
+  const allowedToDial = async (contact: SourcedContact, attempt: number, outcome: ContactOutcome): Promise<boolean> => {
     const sessionKey = callSessionKey(runCampaignId, contact.contactId, attempt);
     if (input.doNotCall || input.consentWebhook) {
       const check = await dialCheck.checkBeforeDial({
@@ -370,9 +371,13 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
         delete state.live[sessionKey];
         finalize(outcome, 'skipped', check.reason);
         changes++;
-        return;
+        return false;
       }
     }
+    return true;
+  };
+  const startCall = async (contact: SourcedContact, attempt: number, outcome: ContactOutcome): Promise<void> => {
+    const sessionKey = callSessionKey(runCampaignId, contact.contactId, attempt);
     const sessionInput: AgentSessionInput = {
       ...(input.session as Partial<AgentSessionInput>),
       provider: input.provider,
@@ -403,6 +408,9 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
       }
       throw err;
     }
+  };
+  const dial = async (contact: SourcedContact, attempt: number, outcome: ContactOutcome): Promise<void> => {
+    if (await allowedToDial(contact, attempt, outcome)) await startCall(contact, attempt, outcome);
   };
 
   const handle = (report: CallReport) => {
@@ -541,11 +549,15 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
 
       // One workflow task starts them all: the dial check (local activity) and child start run concurrently.
       if (dialsBesideLoop) {
-        // Not awaited: a slot that frees while these children are being started is refilled in the next
-        // task, not after their child-started events came back.
-        for (const d of toDial) {
+        // The checks are awaited here: a local activity's result must land at the same point of the loop
+        // when the history is replayed, or the loop's next commands come out in another order. The child
+        // starts are not: a slot that frees while they are being started is refilled in the next task, not
+        // after their child-started events came back (events, so replay resolves them at the same point).
+        const allowed = await Promise.all(toDial.map((d) => allowedToDial(d.contact, d.attempt, d.outcome)));
+        for (const [i, d] of toDial.entries()) {
+          if (!allowed[i]) continue;
           dialsInFlight++;
-          void dial(d.contact, d.attempt, d.outcome)
+          void startCall(d.contact, d.attempt, d.outcome)
             .catch((err: unknown) => {
               dialFailure ??= err;
             })
