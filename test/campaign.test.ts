@@ -92,6 +92,11 @@ describe('campaign workflow (real Temporal server + simulator)', () => {
       startCampaign(env.client, { campaignId: 'bad id', contacts: [{ contactId: 'a' }, { contactId: 'a' }], concurrency: 0 }, { taskQueue: 'unused' }),
       (e: unknown) => /campaignId/.test(String(e)) && /concurrency/.test(String(e)),
     );
+    // Options for every call are checked before the first dial, not by each call.
+    await assert.rejects(
+      startCampaign(env.client, { campaignId: 'bad-session', agentName: 'a', contacts: [{ contactId: 'a' }], session: { statusPollSec: 0, color: 'red' } }, { taskQueue: 'unused' }),
+      (e: unknown) => /session\.statusPollSec/.test(String(e)) && /color/.test(String(e)),
+    );
   });
 
   test('pause holds new dials, resume goes on; graceful cancel lets live calls finish and dials no one else', async () => {

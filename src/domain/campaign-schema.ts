@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isValidTimeZone, WEEKDAYS } from './calling-window';
 import { AgentNameSchema } from './deploy-schema';
+import { AgentSessionInputSchema } from './session-schema';
 
 const IdSchema = z
   .string({ message: 'is required' })
@@ -99,7 +100,20 @@ export const CampaignInputSchema = z
       if (seen.has(c.contactId)) ctx.addIssue({ code: 'custom', path: ['contacts', i, 'contactId'], message: `duplicate contactId ${c.contactId}` });
       seen.add(c.contactId);
     });
-    for (const forbidden of ['sessionKey', 'agentName', 'deploymentId', 'provider', 'body', 'metaData', 'reportTo']) {
+    const setByCampaign = ['sessionKey', 'agentName', 'deploymentId', 'provider', 'body', 'metaData', 'reportTo'];
+    for (const forbidden of setByCampaign) {
       if (forbidden in v.session) ctx.addIssue({ code: 'custom', path: ['session', forbidden], message: 'is set by the campaign' });
+    }
+    // The options every call gets are checked now, with this campaign's agent and a stand-in key: a bad one
+    // fails the campaign before it dials, not each of its calls.
+    const probe = AgentSessionInputSchema.safeParse({
+      ...v.session,
+      provider: v.provider,
+      ...(v.provider === 'pipecat' ? { agentName: v.agentName } : { deploymentId: v.deploymentId, tag: v.tag }),
+      sessionKey: 'campaign-probe',
+    });
+    for (const issue of probe.success ? [] : probe.error.issues) {
+      if (setByCampaign.includes(String(issue.path[0])) || issue.path[0] === 'tag') continue; // reported above
+      ctx.addIssue({ code: 'custom', path: ['session', ...issue.path], message: issue.message });
     }
   });
