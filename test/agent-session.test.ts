@@ -281,7 +281,8 @@ describe('agentSession workflow on Pipecat Cloud (real Temporal server + simulat
       env.client.workflow.execute('agentSession', {
         workflowId: 'agent-session:pipecat:x',
         taskQueue,
-        args: [{ sessionKey: 'x', agentName: 'Bad_Name', transport: 'carrier-pigeon' }],
+        // `normalized` is honoured from a campaign parent only: a client setting it is validated all the same.
+        args: [{ sessionKey: 'x', agentName: 'Bad_Name', transport: 'carrier-pigeon', normalized: true }],
       }),
     ).then(
       () => assert.fail('accepted'),

@@ -34,6 +34,16 @@ export const CallWindowSchema = z
   .refine((w) => minutes(w.to) > minutes(w.from), { message: 'to must be later than from (windows do not cross midnight)', path: ['to'] })
   .transform((w) => ({ ...w, days: w.days.map((d) => WEEKDAYS.indexOf(d) + 1) }));
 
+/** The session options as one of the campaign's calls will get them: its agent, and a stand-in key. */
+function probeSessionOptions(v: { provider: 'pipecat' | 'videosdk'; agentName?: string; deploymentId?: string; tag?: string; session: Record<string, unknown> }) {
+  return AgentSessionInputSchema.safeParse({
+    ...v.session,
+    provider: v.provider,
+    ...(v.provider === 'pipecat' ? { agentName: v.agentName } : { deploymentId: v.deploymentId, tag: v.tag }),
+    sessionKey: 'campaign-probe',
+  });
+}
+
 export const CampaignInputSchema = z
   .strictObject({
     campaignId: IdSchema,
@@ -100,20 +110,22 @@ export const CampaignInputSchema = z
       if (seen.has(c.contactId)) ctx.addIssue({ code: 'custom', path: ['contacts', i, 'contactId'], message: `duplicate contactId ${c.contactId}` });
       seen.add(c.contactId);
     });
-    const setByCampaign = ['sessionKey', 'agentName', 'deploymentId', 'provider', 'body', 'metaData', 'reportTo'];
+    const setByCampaign = ['sessionKey', 'agentName', 'deploymentId', 'provider', 'body', 'metaData', 'reportTo', 'normalized'];
     for (const forbidden of setByCampaign) {
       if (forbidden in v.session) ctx.addIssue({ code: 'custom', path: ['session', forbidden], message: 'is set by the campaign' });
     }
     // The options every call gets are checked now, with this campaign's agent and a stand-in key: a bad one
     // fails the campaign before it dials, not each of its calls.
-    const probe = AgentSessionInputSchema.safeParse({
-      ...v.session,
-      provider: v.provider,
-      ...(v.provider === 'pipecat' ? { agentName: v.agentName } : { deploymentId: v.deploymentId, tag: v.tag }),
-      sessionKey: 'campaign-probe',
-    });
+    const probe = probeSessionOptions(v);
     for (const issue of probe.success ? [] : probe.error.issues) {
       if (setByCampaign.includes(String(issue.path[0])) || issue.path[0] === 'tag') continue; // reported above
       ctx.addIssue({ code: 'custom', path: ['session', ...issue.path], message: issue.message });
     }
+  })
+  // Every call gets the options with their defaults applied, so a call need not validate them again.
+  .transform((v) => {
+    const probe = probeSessionOptions(v);
+    if (!probe.success) return v; // not reached: the refinement above has reported it
+    const { provider: _p, agentName: _a, deploymentId: _d, tag: _t, sessionKey: _k, ...session } = probe.data;
+    return { ...v, session: session as Record<string, unknown> };
   });

@@ -46,6 +46,9 @@ export const AgentSessionInputSchema = z
     reportTo: z.string().min(1).optional(),
     /** Echoed in the report so the receiver knows which contact and attempt this was. */
     reportTag: z.object({ contactId: z.string(), attempt: z.number().int() }).optional(),
+    /** Set by a campaign whose own validation already checked these options and applied their defaults;
+     *  honoured only when the session's parent workflow is a campaign (see agentSession). */
+    normalized: z.literal(true).optional(),
   })
   .superRefine((v, ctx) => {
     if (v.provider === 'pipecat') {

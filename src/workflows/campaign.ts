@@ -384,6 +384,9 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
       sessionKey,
       reportTo: selfId,
       reportTag: { contactId: contact.contactId, attempt },
+      // This run's validation checked the session options and applied their defaults (runs started by
+      // older builds did not): the call need not validate them again in its first workflow task.
+      ...(normalizedCalls ? { normalized: true as const } : {}),
       ...(input.provider === 'pipecat'
         ? { agentName: input.agentName, body: { ...contact.data, ...(contact.phone ? { phone: contact.phone } : {}), contactId: contact.contactId } }
         : { deploymentId: input.deploymentId, tag: input.tag, metaData: { ...contact.data, ...(contact.phone ? { phone: contact.phone } : {}), contactId: contact.contactId } }),
@@ -459,6 +462,7 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
   // one that fires early only makes the loop look again.
   const sharedWakeTimers = patched('campaign-shared-wake-timers');
   const finishWithoutContinuing = patched('campaign-finish-without-continuing');
+  const normalizedCalls = patched('campaign-normalized-calls');
   const pendingWakeTimers = new Set<number>();
   const wakeBy = (at: number) => {
     for (const pending of pendingWakeTimers) if (pending <= at) return;
