@@ -230,7 +230,7 @@ export async function agentSession(rawInput: AgentSessionInput): Promise<AgentSe
     status.deadline = new Date(schedule.stopAtMs).toISOString();
     status.goodbyeAt = new Date(schedule.goodbyeAtMs).toISOString();
     status.state = 'live';
-    if (endedEarly.has(started.sessionId)) endedBy ??= endedEarly.get(started.sessionId)!;
+    endedBy ??= endedEarly.get(started.sessionId) ?? null;
     // Ad-hoc sessions tell the agent's capacity governor (if campaigns run on the agent) after they
     // started, so campaigns make room without delaying this start. Campaign calls are counted by their campaign.
     // Only when a governor runs: signalling one that does not exist costs a failed signal and a workflow task per session.

@@ -456,6 +456,11 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
   const dialsBesideLoop = patched('campaign-dials-beside-loop');
   let dialsInFlight = 0;
   let dialFailure: unknown = null;
+  /** Waits for the child starts in flight; one that failed fails the campaign here. */
+  const dialsSettled = async () => {
+    await condition(() => dialsInFlight === 0);
+    if (dialFailure !== null) throw dialFailure;
+  };
   // A timed wait per loop turn (condition with a timeout) starts a timer and cancels it when a report wakes
   // the loop first: two events per workflow task, about a fifth of a campaign's history. Instead, a timer
   // is started only when no pending one fires at or before the time needed, and none is ever cancelled;
@@ -486,8 +491,7 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
       }
       if (state.cancelling === 'immediate' && !stoppedLive) {
         // A call whose start is still in flight must exist before it can be told to stop.
-        await condition(() => dialsInFlight === 0);
-        if (dialFailure !== null) throw dialFailure;
+        await dialsSettled();
         stoppedLive = true;
         await Promise.all(
           Object.keys(state.live).map((key) =>
@@ -590,13 +594,13 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
     const info = workflowInfo();
     // With every contact dialled and no retry pending, only the live calls' reports are still to come (about
     // ten events each): finishing in this run is cheaper than a continue-as-new against their stream.
-    const onlyReportsLeft =
+    const onlyReportsLeft = () =>
       finishWithoutContinuing && sourceExhausted() && state.deferred.length === 0 && info.historyLength + Object.keys(state.live).length * 12 < HISTORY_EVENTS_CEILING;
-    if ((info.historyLength > input.continueAsNewAfterEvents || info.historySize > CONTINUE_AS_NEW_AFTER_BYTES) && reports.length === 0 && !onlyReportsLeft) {
+    if ((info.historyLength > input.continueAsNewAfterEvents || info.historySize > CONTINUE_AS_NEW_AFTER_BYTES) && reports.length === 0 && !onlyReportsLeft()) {
       await flush();
       // The new run must not dial a contact whose start this run has not seen through.
-      await condition(() => dialsInFlight === 0 && allHandlersFinished());
-      if (dialFailure !== null) throw dialFailure;
+      await dialsSettled();
+      await condition(allHandlersFinished);
       // Reports that came in while flushing go into the state, not into the void.
       while (reports.length > 0) handle(reports.shift()!);
       await continueAsNew<typeof campaign>({ ...raw, resume: state });
@@ -616,8 +620,8 @@ export async function campaign(rawInput: CampaignRunInput): Promise<CampaignResu
   if (governed) await announce(0);
   await flush();
   // A call can report before its child-started event resolved the dial.
-  await condition(() => dialsInFlight === 0 && allHandlersFinished());
-  if (dialFailure !== null) throw dialFailure;
+  await dialsSettled();
+  await condition(allHandlersFinished);
   publishProgress(true);
   // Inline lists: in the order given (line = position in the list).
   const outcomes = [...state.outcomes].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
